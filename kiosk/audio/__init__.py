@@ -1,0 +1,1 @@
+"""Audio in and out: PortAudio devices, WAV files, the playback clock."""

@@ -1,0 +1,1 @@
+"""The brain: persona, memory, safety and the engines that write replies."""

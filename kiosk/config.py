@@ -1,0 +1,309 @@
+"""Typed, validated settings from one TOML file, with defaults that work with no file.
+
+Where the file comes from, first match wins:
+
+1. ``--config PATH`` on the command line;
+2. the ``KIOSK_CONFIG`` environment variable;
+3. the per-user file ``~/.config/kiosk/kiosk.toml`` (development);
+4. the system file ``/etc/kiosk/kiosk.toml``;
+5. no file: built-in defaults.
+
+Single values can be overridden from the environment as ``KIOSK_<SECTION>__<KEY>``
+(for example ``KIOSK_BRAIN__ENGINE=scripted``); those win over the file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from kiosk.errors import ConfigError
+
+__all__ = [
+    "AudioSettings",
+    "AvatarSettings",
+    "BrainSettings",
+    "DaemonSettings",
+    "GeneralSettings",
+    "ListenSettings",
+    "PathSettings",
+    "STTSettings",
+    "Settings",
+    "VoiceSettings",
+    "config_search_path",
+    "find_config_file",
+    "load_settings",
+]
+
+SYSTEM_CONFIG = Path("/etc/kiosk/kiosk.toml")
+ENV_CONFIG = "KIOSK_CONFIG"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PathSettings(_Section):
+    """Where the kiosk keeps its data."""
+
+    data_dir: Path | None = None
+    """Database, voices, avatars. Empty: /var/lib/kiosk for the system service,
+    else ~/.local/share/kiosk (see ``kiosk.paths``)."""
+    models_dir: Path | None = None
+    """Imported and embedded models. Empty: ``<data_dir>/models``."""
+
+
+class GeneralSettings(_Section):
+    """What every stage shares."""
+
+    language: Literal["ru"] = "ru"
+    """Language of the conversation (only Russian for now)."""
+    persona: str = Field("anya", min_length=1, max_length=64, pattern=r"^[a-z0-9_-]+$")
+    """Active persona: a file ``<name>.toml`` in content/personas or the data dir."""
+    child_name: str = Field("", max_length=64)
+    """The child's name, if the parent wants Аня to know it from the start."""
+
+
+class AudioSettings(_Section):
+    """Microphone and speaker."""
+
+    input_device: str = ""
+    """Microphone by PortAudio name (substring) or index; empty for the default."""
+    output_device: str = ""
+    """Speaker by PortAudio name (substring) or index; empty for the default."""
+    sample_rate: Literal[16000] = 16000
+    """Rate of the capture path in Hz; devices at other rates are resampled."""
+    frame_ms: Literal[10, 20, 30] = 30
+    """Length of one capture frame in milliseconds (webrtcvad takes 10/20/30)."""
+    volume: float = Field(0.9, ge=0.0, le=1.0)
+    """Playback volume 0..1."""
+
+
+class ListenSettings(_Section):
+    """Wake word and end-of-speech detection."""
+
+    wake_phrases: tuple[str, ...] = ("аня", "привет аня")
+    """Phrases that wake the kiosk (lower case, Russian)."""
+    wake_sensitivity: float = Field(0.6, ge=0.0, le=1.0)
+    """0..1: higher wakes more easily (and falsely more often)."""
+    follow_up_s: float = Field(8.0, ge=0.0, le=120.0)
+    """Seconds after a reply during which the child can talk without the wake word."""
+    vad_aggressiveness: int = Field(2, ge=0, le=3)
+    """webrtcvad mode 0..3: higher rejects more noise as non-speech."""
+    end_silence_ms: int = Field(300, ge=90, le=3000)
+    """Milliseconds of silence that end an utterance."""
+    min_speech_ms: int = Field(250, ge=30, le=5000)
+    """Shorter bursts of voice are ignored (coughs, clicks)."""
+    max_speech_s: float = Field(15.0, ge=1.0, le=60.0)
+    """An utterance is cut here even if the child keeps talking."""
+    pre_roll_ms: int = Field(300, ge=0, le=2000)
+    """Audio kept from before speech began, so first syllables are not lost."""
+
+
+class STTSettings(_Section):
+    """Speech to text."""
+
+    engine: Literal["whisper", "vosk"] = "whisper"
+    """Recogniser engine."""
+    model: str = "whisper-base"
+    """Model name from the manifest (``kiosk models list``) or a path to a model folder."""
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """Where to run: auto picks CUDA when a GPU is present."""
+    compute_type: str = "auto"
+    """CTranslate2 compute type; auto is int8 on CPU and float16 on GPU."""
+    beam_size: int = Field(1, ge=1, le=10)
+    """Beam width; 1 is greedy and fastest."""
+    cpu_threads: int = Field(0, ge=0, le=64)
+    """CPU threads for inference; 0 lets the library decide."""
+    hotwords: tuple[str, ...] = ("Аня",)
+    """Words the recogniser should favour (names)."""
+
+
+class BrainSettings(_Section):
+    """The conversation engine."""
+
+    engine: Literal["auto", "llm", "scripted"] = "auto"
+    """auto: the LLM when a chat GGUF is installed, else the scripted dialogues."""
+    llm_model: str = ""
+    """Model name from the manifest or a path to a .gguf; empty picks the best installed."""
+    n_ctx: int = Field(4096, ge=512, le=131072)
+    """Context window in tokens."""
+    n_gpu_layers: int = Field(-1, ge=-1, le=1000)
+    """Layers offloaded to the GPU; -1 chooses from free VRAM, 0 is CPU only."""
+    max_tokens: int = Field(200, ge=16, le=4096)
+    """Longest reply in tokens."""
+    temperature: float = Field(0.7, ge=0.0, le=2.0)
+    """Sampling temperature."""
+    history_turns: int = Field(8, ge=0, le=100)
+    """Recent turns kept verbatim in the prompt."""
+    threads: int = Field(0, ge=0, le=64)
+    """CPU threads for llama.cpp; 0 lets the library decide."""
+
+
+class VoiceSettings(_Section):
+    """Text to speech."""
+
+    engine: Literal["espeak", "festival"] = "espeak"
+    """Synthesizer engine."""
+    voice: str = "ru+f3"
+    """Engine voice (espeak-ng: ru, ru+f3, ...; festival: msu_ru_nsh_clunits)."""
+    rate_wpm: int = Field(165, ge=80, le=400)
+    """Speaking rate in words per minute."""
+    pitch: int = Field(70, ge=0, le=99)
+    """Voice pitch 0..99 (espeak-ng); higher sounds younger."""
+
+
+class AvatarSettings(_Section):
+    """The face on the screen."""
+
+    fullscreen: bool = False
+    """Fill the kiosk display (letterboxed); otherwise a window."""
+    size: int = Field(512, ge=128, le=2048)
+    """Side of the square avatar image in pixels."""
+    fps: int = Field(30, ge=10, le=120)
+    """Target frames per second."""
+    photo_asset: str = ""
+    """Prepared avatar asset name; empty uses the drawn default face."""
+
+
+class DaemonSettings(_Section):
+    """The background service."""
+
+    socket_path: Path | None = None
+    """Control socket for the admin TUI; empty: ``<data_dir>/kiosk.sock``."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """Log verbosity."""
+
+
+class Settings(BaseSettings):
+    """All settings, one frozen section per stage."""
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="forbid",
+        env_prefix="KIOSK_",
+        env_nested_delimiter="__",
+        nested_model_default_partial_update=True,
+    )
+
+    paths: PathSettings = PathSettings()
+    general: GeneralSettings = GeneralSettings()
+    audio: AudioSettings = AudioSettings()
+    listen: ListenSettings = ListenSettings()
+    stt: STTSettings = STTSettings()
+    brain: BrainSettings = BrainSettings()
+    voice: VoiceSettings = VoiceSettings()
+    avatar: AvatarSettings = AvatarSettings()
+    daemon: DaemonSettings = DaemonSettings()
+
+    source: Path | None = Field(None, exclude=True)
+    """The file these settings were read from, if any."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Environment overrides beat the file (passed as init values)."""
+        return (env_settings, init_settings)
+
+
+def config_search_path() -> list[Path]:
+    """Files looked at, in order, when no ``--config`` is given."""
+    paths: list[Path] = []
+    if env := os.environ.get(ENV_CONFIG):
+        paths.append(Path(env))
+    config_home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    paths.append(config_home / "kiosk" / "kiosk.toml")
+    paths.append(SYSTEM_CONFIG)
+    return paths
+
+
+def find_config_file(explicit: Path | None = None) -> Path | None:
+    """The config file to use, or None for built-in defaults.
+
+    An explicit path (``--config``) or ``KIOSK_CONFIG`` must exist; the
+    per-user and system files are used only when present.
+    """
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(
+                f"Config file not found: {explicit}",
+                "check the path given to --config",
+            )
+        return explicit
+    if env := os.environ.get(ENV_CONFIG):
+        path = Path(env)
+        if not path.is_file():
+            raise ConfigError(
+                f"Config file not found: {path} (from {ENV_CONFIG})",
+                f"fix or unset the {ENV_CONFIG} environment variable",
+            )
+        return path
+    for path in config_search_path():
+        if path.is_file():
+            return path
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not valid TOML: {exc}",
+            "fix the syntax at that line (strings need quotes, sections [like_this])",
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}", "check its permissions") from exc
+
+
+def _describe_errors(exc: ValidationError, origin: str) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            parent_model = _section_for(err["loc"][:-1])
+            allowed = ", ".join(sorted(parent_model.model_fields)) if parent_model else ""
+            lines.append(f"  {key}: unknown key (allowed here: {allowed})")
+            continue
+        given = err.get("input")
+        shown = "" if isinstance(given, dict) else f" (got {given!r})"
+        lines.append(f"  {key}: {err['msg']}{shown}")
+    return f"Invalid settings in {origin}:\n" + "\n".join(lines)
+
+
+def _section_for(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] = Settings
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return model
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read, validate and return the settings; raise ``ConfigError`` with every problem found."""
+    file = find_config_file(path)
+    data = _read_toml(file) if file else {}
+    origin = str(file) if file else "defaults/environment"
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(
+            _describe_errors(exc, origin),
+            "fix these keys (see README, Configuration) or remove them to use the defaults",
+        ) from exc
+    return settings.model_copy(update={"source": file})

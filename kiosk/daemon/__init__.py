@@ -1,0 +1,1 @@
+"""The daemon: pipeline orchestration, systemd integration, control socket."""

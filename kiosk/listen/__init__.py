@@ -1,0 +1,1 @@
+"""Listening: wake word, voice activity endpointing, barge-in."""

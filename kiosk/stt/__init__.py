@@ -1,0 +1,1 @@
+"""Speech to text: one Transcriber protocol, an engine per file."""

@@ -1,0 +1,1 @@
+"""The voice: Russian text normalisation, synthesizers and lip-sync timelines."""
