@@ -237,16 +237,16 @@ def find_config_file(explicit: Path | None = None) -> Path | None:
     if explicit is not None:
         if not explicit.is_file():
             raise ConfigError(
-                f"Config file not found: {explicit}",
-                "check the path given to --config",
+                f"Файл настроек не найден: {explicit}",
+                "проверьте путь в --config",
             )
         return explicit
     if env := os.environ.get(ENV_CONFIG):
         path = Path(env)
         if not path.is_file():
             raise ConfigError(
-                f"Config file not found: {path} (from {ENV_CONFIG})",
-                f"fix or unset the {ENV_CONFIG} environment variable",
+                f"Файл настроек не найден: {path} (из {ENV_CONFIG})",
+                f"исправьте или уберите переменную окружения {ENV_CONFIG}",
             )
         return path
     for path in config_search_path():
@@ -261,11 +261,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(f)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
-            f"{path}: not valid TOML: {exc}",
-            "fix the syntax at that line (strings need quotes, sections [like_this])",
+            f"{path}: ошибка синтаксиса TOML: {exc}",
+            "исправьте эту строку (строки в кавычках, разделы [вот_так])",
         ) from exc
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}", "check its permissions") from exc
+        raise ConfigError(
+            f"{path}: не удаётся прочитать: {exc.strerror}", "проверьте права доступа к файлу"
+        ) from exc
 
 
 def _describe_errors(exc: ValidationError, origin: str) -> str:
@@ -275,12 +277,12 @@ def _describe_errors(exc: ValidationError, origin: str) -> str:
         if err["type"] == "extra_forbidden":
             parent_model = _section_for(err["loc"][:-1])
             allowed = ", ".join(sorted(parent_model.model_fields)) if parent_model else ""
-            lines.append(f"  {key}: unknown key (allowed here: {allowed})")
+            lines.append(f"  {key}: неизвестный ключ (допустимы: {allowed})")
             continue
         given = err.get("input")
         shown = "" if isinstance(given, dict) else f" (got {given!r})"
         lines.append(f"  {key}: {err['msg']}{shown}")
-    return f"Invalid settings in {origin}:\n" + "\n".join(lines)
+    return f"Неверные настройки ({origin}):\n" + "\n".join(lines)
 
 
 def _section_for(loc: tuple[Any, ...]) -> type[BaseModel] | None:
@@ -298,12 +300,12 @@ def load_settings(path: Path | None = None) -> Settings:
     """Read, validate and return the settings; raise ``ConfigError`` with every problem found."""
     file = find_config_file(path)
     data = _read_toml(file) if file else {}
-    origin = str(file) if file else "defaults/environment"
+    origin = str(file) if file else "переменные окружения"
     try:
         settings = Settings(**data)
     except ValidationError as exc:
         raise ConfigError(
             _describe_errors(exc, origin),
-            "fix these keys (see README, Configuration) or remove them to use the defaults",
+            "исправьте эти ключи (README, раздел «Настройки») или удалите их, чтобы вернуть значения по умолчанию",
         ) from exc
     return settings.model_copy(update={"source": file})

@@ -69,15 +69,15 @@ class Paths:
                 directory.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise DataDirError(
-                    f"Cannot create {directory}: {exc.strerror}",
-                    "set paths.data_dir in the config (or KIOSK_PATHS__DATA_DIR) "
-                    "to a folder you can write, or fix its permissions",
+                    f"Не удаётся создать папку {directory}: {exc.strerror}",
+                    "укажите paths.data_dir в настройках (или KIOSK_PATHS__DATA_DIR) "
+                    "— папку, куда можно писать, или исправьте права",
                 ) from exc
             if not os.access(directory, os.W_OK | os.X_OK):
                 raise DataDirError(
-                    f"The data folder {directory} is not writable by this user",
-                    "run as the kiosk user (sudo -u kiosk …), fix its permissions, "
-                    "or set paths.data_dir to a folder you can write",
+                    f"В папку данных {directory} нельзя писать этому пользователю",
+                    "запустите от пользователя kiosk (sudo -u kiosk …), исправьте права "
+                    "или укажите в paths.data_dir другую папку",
                 )
         return self
 

@@ -16,16 +16,19 @@ from kiosk.errors import KioskError
 
 __all__ = ["main"]
 
-# Subcommand modules, imported lazily so `kiosk --help` stays fast.
-_COMMANDS = {
-    "chat": "kiosk.cli.chat:chat",
-    "say": "kiosk.cli.say:say",
-    "listen": "kiosk.cli.listen:listen",
-    "demo": "kiosk.cli.demo:demo",
-    "run": "kiosk.cli.run:run",
-    "models": "kiosk.cli.models:models",
-    "doctor": "kiosk.cli.doctor:doctor",
-    "config": "kiosk.cli.config:config",
+# Subcommands: (module:attribute, one-line help). Imported on demand so that
+# `kiosk --help` and light commands start fast.
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "chat": ("kiosk.cli.chat:chat", "Text conversation with the persona."),
+    "config": ("kiosk.cli.config:config", "Show and check the settings."),
+    "data": ("kiosk.cli.data:data", "Export or wipe everything stored about the child."),
+    "demo": ("kiosk.cli.demo:demo", "The whole loop on the embedded defaults."),
+    "doctor": ("kiosk.cli.doctor:doctor", "What works, what is missing, how to fix it."),
+    "listen": ("kiosk.cli.listen:listen", "Wake word, VAD and STT on a WAV file."),
+    "memory": ("kiosk.cli.memory:memory", "What Аня remembers about the child."),
+    "models": ("kiosk.cli.models:models", "List, import and verify models (offline)."),
+    "run": ("kiosk.cli.run:run", "The daemon in the foreground (what systemd starts)."),
+    "say": ("kiosk.cli.say:say", "Speak text with the configured voice, to a WAV."),
 }
 
 
@@ -37,10 +40,15 @@ class KioskGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in _COMMANDS:
-            module_name, attr = _COMMANDS[cmd_name].split(":")
+            module_name, attr = _COMMANDS[cmd_name][0].split(":")
             command: click.Command = getattr(importlib.import_module(module_name), attr)
             return command
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_text) for name, (_, help_text) in sorted(_COMMANDS.items())]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

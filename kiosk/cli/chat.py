@@ -1,0 +1,99 @@
+"""``kiosk chat``: a text conversation with the same brain the daemon uses."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+import click
+
+from kiosk.cli.context import AppContext, pass_app
+from kiosk.daemon.assemble import Core, open_core
+from kiosk.daemon.pipeline import TurnResult, TurnRunner
+from kiosk.events import UserText
+
+__all__ = ["chat"]
+
+_QUIT = {"выход", "пока!", "/quit", "/exit", "exit", "quit"}
+
+
+def _result_json(result: TurnResult, persona: str) -> str:
+    return json.dumps(
+        {
+            "persona": persona,
+            "input": result.user_text,
+            "reply": result.reply,
+            "sentences": result.sentences,
+            "emotion": result.emotion,
+            "engine": result.engine,
+            "safety": result.safety,
+            "timings_ms": result.timings,
+            "conversation_id": result.conversation_id,
+            "turn_ids": [result.child_turn_id, result.avatar_turn_id],
+        },
+        ensure_ascii=False,
+    )
+
+
+async def _one_turn(runner: TurnRunner, text: str) -> TurnResult:
+    return await runner.run(UserText(text=text, source="text"))
+
+
+def _runner(core: Core) -> TurnRunner:
+    return TurnRunner(
+        core.brain,
+        core.store,
+        persona_id=core.persona.id,
+        source="text",
+        child_name=core.settings.general.child_name,
+        history_turns=core.settings.brain.history_turns,
+    )
+
+
+@click.command()
+@click.option("--once", "once", metavar="TEXT", help="Say one thing, print the answer, exit.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (with timings).")
+@pass_app
+def chat(app: AppContext, once: str | None, as_json: bool) -> None:
+    """Talk to the persona by text (the same brain, memory and safety as by voice)."""
+    core = open_core(app.settings, app.paths)
+    try:
+        runner = _runner(core)
+        if once is not None:
+            if not once.strip():
+                raise click.BadParameter("пустое сообщение", param_hint="--once")
+            result = asyncio.run(_one_turn(runner, once.strip()))
+            if as_json:
+                click.echo(_result_json(result, core.persona.id))
+            else:
+                click.echo(f"{core.persona.name}: {result.reply}")
+            runner.close()
+            return
+        _interactive(core, runner, as_json)
+    finally:
+        core.close()
+
+
+def _interactive(core: Core, runner: TurnRunner, as_json: bool) -> None:
+    name = core.persona.name
+    if not as_json:
+        click.echo(f"Разговор с {name} ({core.brain.engine_name}). Выход: Ctrl+D или «выход».")
+        click.echo(f"{name}: {core.persona.greeting}")
+    loop = asyncio.new_event_loop()
+    try:
+        while True:
+            try:
+                line = input("Ты: " if not as_json and sys.stdin.isatty() else "")
+            except EOFError:
+                break
+            text = line.strip()
+            if not text:
+                continue
+            if text.lower() in _QUIT:
+                break
+            result = loop.run_until_complete(_one_turn(runner, text))
+            click.echo(_result_json(result, core.persona.id) if as_json else f"{name}: {result.reply}")
+    finally:
+        loop.close()
+        runner.close()

@@ -1,0 +1,285 @@
+"""One turn of the conversation, streamed: text → brain → sentences → TTS → speaker + avatar.
+
+The first sentence is synthesised and queued for playback while the brain is still
+writing the second; the avatar is told when (on the playback clock) each sentence
+starts, so its mouth follows what is heard. Cancelling the turn (barge-in) stops the
+brain, drops queued audio and closes the mouth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from kiosk.brain.base import ChatMessage
+from kiosk.events import (
+    ReplyDone,
+    ReplySentence,
+    ReplyToken,
+    SpeechAudio,
+    State,
+    StateChanged,
+    UserText,
+)
+
+if TYPE_CHECKING:
+    from kiosk.audio.base import AudioOut
+    from kiosk.avatar.animator import Animator
+    from kiosk.brain.core import Brain
+    from kiosk.store import Store
+    from kiosk.voice.base import Synthesizer
+
+__all__ = ["TurnResult", "TurnRunner", "TurnTimer", "wait_until"]
+
+_LOGGER = logging.getLogger(__name__)
+
+StateListener = Callable[[StateChanged], None]
+
+
+@dataclass
+class TurnTimer:
+    """Milliseconds from a turn's origin (end of the child's speech) to each stage mark."""
+
+    origin: float = field(default_factory=time.perf_counter)
+    """``time.perf_counter()`` at the origin."""
+    marks: dict[str, float] = field(default_factory=dict)
+    """Stage name → milliseconds since ``origin`` (first occurrence wins)."""
+
+    def mark(self, name: str) -> None:
+        """Record ``name`` now, unless it was already recorded."""
+        self.marks.setdefault(name, round((time.perf_counter() - self.origin) * 1000.0, 1))
+
+    def add(self, name: str, ms: float) -> None:
+        """Record a duration measured elsewhere (e.g. STT ms)."""
+        self.marks[name] = round(ms, 1)
+
+
+@dataclass
+class TurnResult:
+    """What one turn produced."""
+
+    user_text: str
+    """What the child said or typed."""
+    reply: str = ""
+    """Аня's whole reply."""
+    emotion: str = "neutral"
+    """Emotion label of the reply."""
+    engine: str = ""
+    """Engine that wrote the reply."""
+    safety: str = "ok"
+    """Safety verdict of the turn."""
+    sentences: list[str] = field(default_factory=list)
+    """The reply's sentences, in order."""
+    speech: list[tuple[float, SpeechAudio]] = field(default_factory=list)
+    """(start on the playback clock, audio) for every spoken sentence."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """Stage → milliseconds since the end of the child's speech."""
+    conversation_id: int | None = None
+    """Conversation the turn belongs to."""
+    child_turn_id: int | None = None
+    """Stored id of the child's turn."""
+    avatar_turn_id: int | None = None
+    """Stored id of Аня's turn."""
+    cancelled: bool = False
+    """True when the turn was interrupted (barge-in)."""
+
+    @property
+    def speech_end(self) -> float:
+        """Playback-clock seconds when the last sentence finishes."""
+        return max((start + audio.duration for start, audio in self.speech), default=0.0)
+
+
+class TurnRunner:
+    """Runs turns of one conversation through the brain and, when given, voice and avatar."""
+
+    def __init__(
+        self,
+        brain: Brain,
+        store: Store,
+        *,
+        persona_id: str,
+        synthesizer: Synthesizer | None = None,
+        speaker: AudioOut | None = None,
+        animator: Animator | None = None,
+        source: str = "text",
+        child_name: str = "",
+        history_turns: int = 8,
+        on_state: StateListener | None = None,
+    ) -> None:
+        self._brain = brain
+        self._store = store
+        self._synth = synthesizer
+        self._speaker = speaker
+        self._animator = animator
+        self._source = source
+        self._child_name = child_name
+        self._history_turns = history_turns
+        self._on_state = on_state
+        self.conversation_id = store.start_conversation(persona_id, source=source)
+
+    # --- state -------------------------------------------------------------------
+
+    def _now(self) -> float:
+        return self._speaker.position() if self._speaker is not None else time.perf_counter()
+
+    def set_state(self, state: State, reason: str = "", at: float | None = None) -> None:
+        """Move the avatar (and listeners) to ``state`` at ``at`` on the playback clock."""
+        when = self._now() if at is None else at
+        if self._animator is not None:
+            self._animator.set_state(state, at=when)
+        if self._on_state is not None:
+            self._on_state(StateChanged(state, reason))
+
+    # --- one turn ----------------------------------------------------------------
+
+    def _history(self) -> list[ChatMessage]:
+        turns = self._store.recent_turns(self._history_turns * 2, self.conversation_id)
+        messages: list[ChatMessage] = []
+        for turn in turns:
+            role = "assistant" if turn.role == "avatar" else "user"
+            messages.append(ChatMessage(role=role, content=turn.text))
+        return messages
+
+    def _facts(self) -> list[str]:
+        return [fact.text for fact in self._store.facts()]
+
+    async def run(self, user: UserText, timer: TurnTimer | None = None) -> TurnResult:
+        """Answer ``user``: stream the reply through voice and avatar, store both turns.
+
+        ``timer`` carries marks already taken (end of speech, STT); a new one starts now
+        otherwise. Cancelling the task cancels the turn cleanly (barge-in).
+        """
+        timer = timer or TurnTimer()
+        result = TurnResult(user_text=user.text, conversation_id=self.conversation_id)
+        history = self._history()
+        facts = self._facts()
+        result.child_turn_id = self._store.add_turn(
+            self.conversation_id, "child", user.text, source=user.source
+        )
+        self.set_state(State.THINKING, "reply")
+        speech_queue: asyncio.Queue[ReplySentence | None] = asyncio.Queue()
+        speaker_task = asyncio.create_task(self._speak_all(speech_queue, result, timer))
+        try:
+            await self._think(user.text, history, facts, result, timer, speech_queue)
+            await speech_queue.put(None)
+            await speaker_task
+        except asyncio.CancelledError:
+            result.cancelled = True
+            speaker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await speaker_task
+            self._interrupt()
+            self._store_reply(result, timer)
+            raise
+        timer.mark("done")
+        self._store_reply(result, timer)
+        end = result.speech_end if result.speech else self._now()
+        self.set_state(State.LISTENING, "follow-up", at=end)
+        return result
+
+    async def _think(
+        self,
+        text: str,
+        history: Sequence[ChatMessage],
+        facts: Sequence[str],
+        result: TurnResult,
+        timer: TurnTimer,
+        speech_queue: asyncio.Queue[ReplySentence | None],
+    ) -> None:
+        stream = self._brain.reply(
+            text, history=history, facts=facts, child_name=self._child_name
+        )
+        async with contextlib.aclosing(stream):
+            async for event in stream:
+                match event:
+                    case ReplyToken():
+                        timer.mark("first_token")
+                    case ReplySentence():
+                        timer.mark("first_sentence")
+                        result.sentences.append(event.text)
+                        await speech_queue.put(event)
+                    case ReplyDone():
+                        timer.mark("reply_done")
+                        result.reply = event.text
+                        result.emotion = event.emotion
+                        result.engine = event.engine
+                        result.safety = event.safety
+
+    async def _speak_all(
+        self,
+        queue: asyncio.Queue[ReplySentence | None],
+        result: TurnResult,
+        timer: TurnTimer,
+    ) -> None:
+        from kiosk.voice import speak
+
+        synth_ms = 0.0
+        while (sentence := await queue.get()) is not None:
+            if self._synth is None or self._speaker is None:
+                continue
+            started = time.perf_counter()
+            synthesis = await asyncio.to_thread(speak, self._synth, sentence.text, sentence.emotion)
+            synth_ms += (time.perf_counter() - started) * 1000.0
+            if synthesis is None:
+                continue
+            audio = SpeechAudio(
+                pcm=synthesis.pcm,
+                sample_rate=synthesis.sample_rate,
+                text=sentence.text,
+                index=sentence.index,
+                track=synthesis.track,
+                emotion=sentence.emotion,
+            )
+            start = self._speaker.play(audio)
+            timer.mark("first_audio_queued")
+            result.speech.append((start, audio))
+            if self._animator is not None:
+                self._animator.add_speech(start, audio.track, emotion=audio.emotion)
+            if len(result.speech) == 1:
+                self.set_state(State.SPEAKING, "first sentence", at=start)
+                # Time until the first sample is actually heard, on the playback clock.
+                wait = max(0.0, start - self._now())
+                timer.add("first_audio", timer.marks["first_audio_queued"] + wait * 1000.0)
+        if synth_ms:
+            timer.add("tts_total", synth_ms)
+
+    def _interrupt(self) -> None:
+        now = self._now()
+        if self._speaker is not None:
+            self._speaker.flush()
+        if self._animator is not None:
+            self._animator.cancel_speech(at=now)
+        self.set_state(State.LISTENING, "barge-in", at=now)
+
+    def _store_reply(self, result: TurnResult, timer: TurnTimer) -> None:
+        result.timings = dict(timer.marks)
+        if not result.reply and result.sentences:
+            result.reply = " ".join(result.sentences)
+        if not result.reply:
+            return
+        result.avatar_turn_id = self._store.add_turn(
+            self.conversation_id,
+            "avatar",
+            result.reply,
+            emotion=result.emotion,
+            safety=result.safety if not result.cancelled else f"{result.safety};interrupted",
+            source=self._source,
+            engine=result.engine,
+            timings=result.timings,
+        )
+
+    def close(self) -> None:
+        """End the conversation in the store."""
+        self._store.end_conversation(self.conversation_id)
+
+
+async def wait_until(clock: Callable[[], float], t: float, poll: float = 0.02) -> None:
+    """Sleep until ``clock()`` reaches ``t`` (for live playback waits)."""
+    while clock() < t:
+        await asyncio.sleep(poll)
+
