@@ -81,6 +81,9 @@ MASCULINE_SELF = re.compile(
     r"должен|счастлив|спал|устал|один)\b"
 )
 
+# The child's gender is unknown: no past-tense verb agreeing with "ты" in one gender.
+GENDERED_YOU = re.compile(r"\bты\s+(?:\w+\s+)?\w+(?:ал|ил|ел|ёл|ыл|ул|ял|ла|шла)\b")
+
 # The persona never asks the child for personal data.
 ASKS_PERSONAL_DATA = re.compile(
     r"(?:какой|какая|скажи|назови|напиши|дай)\s+(?:мне\s+)?(?:у\s+тебя\s+)?(?:твой\s+|твоя\s+|свой\s+|свою\s+)?"
@@ -227,6 +230,11 @@ def test_answers_contain_no_words_unfit_for_children() -> None:
 def test_persona_speaks_of_herself_as_a_girl() -> None:
     for where, answer in _all_answers():
         assert not MASCULINE_SELF.search(answer.lower()), f"{where}: {answer}"
+
+
+def test_answers_do_not_guess_the_childs_gender() -> None:
+    for where, answer in _all_answers():
+        assert not GENDERED_YOU.search(answer.lower()), f"{where}: {answer}"
 
 
 def test_persona_never_asks_for_personal_data() -> None:
