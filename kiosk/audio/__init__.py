@@ -23,7 +23,7 @@ __all__ = [
 _LOGGER = logging.getLogger(__name__)
 
 HEADLESS_RATE = 22050
-"""Rate of the virtual-clock speaker: espeak-ng's native rate, so the demo's sound is not resampled."""
+"""Rate of the virtual-clock speaker: espeak-ng's own rate, so speech is not resampled."""
 
 
 def _audio(settings: Settings | AudioSettings) -> AudioSettings:

@@ -193,7 +193,7 @@ class PlaybackQueue:
         self._lock = threading.Lock()
 
     def play(self, audio: SpeechAudio) -> float:
-        """Queue ``audio`` (resampled, volume applied); return the clock time of its first sample."""
+        """Queue ``audio`` (resampled, volume applied); return when its first sample plays."""
         from kiosk.audio.wav import float_to_pcm, pcm_to_float, resample
 
         pcm = resample(audio.pcm, audio.sample_rate, self.sample_rate)
@@ -251,7 +251,9 @@ class PyAudioSource:
 
         self._pa = open_portaudio()
         try:
-            info = select_device(_devices(self._pa), device, "input", _default_index(self._pa, "input"))
+            info = select_device(
+                _devices(self._pa), device, "input", _default_index(self._pa, "input")
+            )
             index = int(info["index"])
             rate = sample_rate
             try:
@@ -261,7 +263,9 @@ class PyAudioSource:
                     )
             except ValueError:
                 rate = int(info["defaultSampleRate"])
-                _LOGGER.info("microphone %s: %d Hz, resampling to %d Hz", info["name"], rate, sample_rate)
+                _LOGGER.info(
+                    "microphone %s: %d Hz, resampling to %d Hz", info["name"], rate, sample_rate
+                )
             self._capture = CaptureQueue(rate, sample_rate, frame_ms)
             with _quiet_stderr():
                 self._stream = self._pa.open(
@@ -275,7 +279,9 @@ class PyAudioSource:
                 )
         except OSError as exc:
             self._pa.terminate()
-            raise AudioDeviceLost(f"Не удалось открыть микрофон: {exc}", "проверьте подключение") from exc
+            raise AudioDeviceLost(
+                f"Не удалось открыть микрофон: {exc}", "проверьте подключение"
+            ) from exc
         except BaseException:
             self._pa.terminate()
             raise
@@ -289,9 +295,7 @@ class PyAudioSource:
         for frame in self._capture.frames():
             yield frame
             if not self._closed and not self._stream.is_active():
-                raise AudioDeviceLost(
-                    f"Микрофон «{self.name}» отключился", "подключите его снова"
-                )
+                raise AudioDeviceLost(f"Микрофон «{self.name}» отключился", "подключите его снова")
 
     def close(self) -> None:
         """Stop the stream and release PortAudio."""
@@ -331,7 +335,9 @@ class PyAudioSpeaker:
             self._queue.latency = float(self._stream.get_output_latency())
         except OSError as exc:
             self._pa.terminate()
-            raise AudioDeviceLost(f"Не удалось открыть динамик: {exc}", "проверьте подключение") from exc
+            raise AudioDeviceLost(
+                f"Не удалось открыть динамик: {exc}", "проверьте подключение"
+            ) from exc
         except BaseException:
             self._pa.terminate()
             raise

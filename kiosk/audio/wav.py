@@ -74,7 +74,9 @@ def read_wav(path: Path | str) -> tuple[bytes, int]:
     except (soundfile.LibsndfileError, RuntimeError, OSError) as exc:
         if not path.exists():
             raise AudioFormatError(f"Звуковой файл не найден: {path}", "проверьте путь") from exc
-        raise AudioFormatError(f"{path}: это не звуковой файл или он повреждён", _FORMAT_HINT) from exc
+        raise AudioFormatError(
+            f"{path}: это не звуковой файл или он повреждён", _FORMAT_HINT
+        ) from exc
     if data.size == 0:
         raise AudioFormatError(f"{path}: в файле нет звука (0 сэмплов)", _FORMAT_HINT)
     mono = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]

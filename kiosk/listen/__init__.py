@@ -1,1 +1,26 @@
 """Listening: wake word, voice activity endpointing, barge-in."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kiosk.listen.base import Endpointer, WakeDetector
+
+if TYPE_CHECKING:
+    from kiosk.config import Settings
+
+__all__ = ["Endpointer", "WakeDetector", "make_endpointer", "make_wake_detector"]
+
+
+def make_endpointer(settings: Settings) -> Endpointer:
+    """The end-of-speech detector for ``settings.listen`` at ``settings.audio``'s frame format."""
+    from kiosk.listen.vad import WebRtcEndpointer
+
+    return WebRtcEndpointer.from_settings(settings.listen, settings.audio)
+
+
+def make_wake_detector(settings: Settings) -> WakeDetector:
+    """The wake-phrase detector for ``settings.listen`` (keyword spotting on transcripts)."""
+    from kiosk.listen.wake import TranscriptWakeDetector
+
+    return TranscriptWakeDetector.from_settings(settings.listen)

@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 from kiosk.errors import ModelCorrupt
 
-__all__ = ["ModelSource", "check_file", "detect_source"]
+__all__ = ["ModelSource", "check_file", "detect_source", "gguf_architecture"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -93,14 +93,13 @@ def _gguf_string(f: BinaryIO) -> bytes:
     return _read(f, n)
 
 
-def _gguf_skip_value(f: BinaryIO, vtype: int) -> int | None:
-    """Skip one metadata value; return it when it is an integer scalar (for alignment)."""
+def _gguf_skip_value(f: BinaryIO, vtype: int) -> int | bytes | None:
+    """Read past one metadata value; return it when it is a string or an unsigned integer."""
     if vtype in _GGUF_SCALARS:
         raw = _read(f, _GGUF_SCALARS[vtype])
         return int.from_bytes(raw, "little") if vtype in (4, 10) else None
     if vtype == _GGUF_STRING:
-        _gguf_string(f)
-        return None
+        return _gguf_string(f)
     if vtype == _GGUF_ARRAY:
         item_type, count = _unpack(f, "<I"), _unpack(f, "<Q")
         if count > 1 << 28:
@@ -114,7 +113,13 @@ def _gguf_skip_value(f: BinaryIO, vtype: int) -> int | None:
     raise ValueError(f"неизвестный тип значения {vtype} в метаданных")
 
 
-def _check_gguf(path: Path, f: BinaryIO) -> None:
+def gguf_architecture(path: Path) -> str:
+    """``general.architecture`` of a GGUF file (``llama``, ``qwen3``); empty when absent."""
+    with path.open("rb") as f:
+        return _check_gguf(path, f)
+
+
+def _check_gguf(path: Path, f: BinaryIO) -> str:
     if _read(f, 4) != b"GGUF":
         raise _corrupt(path, "это не GGUF (нет подписи GGUF в начале файла)")
     version = _unpack(f, "<I")
@@ -123,12 +128,14 @@ def _check_gguf(path: Path, f: BinaryIO) -> None:
     n_tensors, n_kv = _unpack(f, "<Q"), _unpack(f, "<Q")
     if n_tensors > 1 << 20 or n_kv > 1 << 20:
         raise _corrupt(path, "заголовок GGUF испорчен")
-    alignment = 32
+    alignment, architecture = 32, ""
     for _ in range(n_kv):
         key = _gguf_string(f)
         value = _gguf_skip_value(f, _unpack(f, "<I"))
-        if key == b"general.alignment" and value:
+        if key == b"general.alignment" and isinstance(value, int) and value:
             alignment = value
+        elif key == b"general.architecture" and isinstance(value, bytes):
+            architecture = value.decode("utf-8", "replace")
     end = 0
     for _ in range(n_tensors):
         _gguf_string(f)
@@ -144,9 +151,8 @@ def _check_gguf(path: Path, f: BinaryIO) -> None:
     data_start = -(-f.tell() // alignment) * alignment
     size = path.stat().st_size
     if size < data_start + end:
-        raise _corrupt(
-            path, f"файл обрезан: {size} байт из ожидаемых не менее {data_start + end}"
-        )
+        raise _corrupt(path, f"файл обрезан: {size} байт из ожидаемых не менее {data_start + end}")
+    return architecture
 
 
 # ------------------------------------------------------------------ CTranslate2, ONNX, others
@@ -222,9 +228,7 @@ def _check_safetensors(path: Path, f: BinaryIO) -> None:
     if header_len > 100 << 20:
         raise ValueError("заголовок safetensors испорчен")
     header = json.loads(_read(f, header_len))
-    end = max(
-        (v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0
-    )
+    end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0)
     if path.stat().st_size < 8 + header_len + end:
         raise _Truncated
 
@@ -248,7 +252,7 @@ def _check_ncnn_param(path: Path, f: BinaryIO) -> None:
         raise ValueError("это не файл .param ncnn")
 
 
-_CHECKS: dict[str, Callable[[Path, BinaryIO], None]] = {
+_CHECKS: dict[str, Callable[[Path, BinaryIO], object]] = {
     ".gguf": _check_gguf,
     ".onnx": _check_onnx,
     ".safetensors": _check_safetensors,

@@ -88,6 +88,8 @@ class ModelEntry:
     """Case-insensitive filename globs that identify it on a USB stick."""
     notes: str
     """Quality notes and caveats."""
+    architecture: str = ""
+    """GGUF only: expected ``general.architecture`` (``llama``, ``qwen3``); empty: any."""
 
     @property
     def verified(self) -> bool:
@@ -150,6 +152,7 @@ class _EntrySpec(BaseModel):
     russian_chat: bool = False
     patterns: tuple[str, ...] = ()
     notes: str = ""
+    architecture: str = Field("", pattern=r"^[a-z0-9_.-]*$")
 
     @model_validator(mode="after")
     def _consistent(self) -> _EntrySpec:
@@ -159,6 +162,8 @@ class _EntrySpec(BaseModel):
             raise ValueError("package entries must be pinned as 'name==version'")
         if self.russian_chat and (self.stage != "llm" or not self.russian):
             raise ValueError("russian_chat is only for Russian-capable LLMs")
+        if self.architecture and self.format != "gguf":
+            raise ValueError("architecture is only checked for GGUF models")
         if any(f.parts for f in self.files) and not self.embedded:
             raise ValueError("only embedded models can be assembled from package parts")
         paths = [f.path for f in self.files]
@@ -206,9 +211,7 @@ def _load_cached(path: Path, mtime_ns: int) -> tuple[tuple[str, ModelEntry], ...
     try:
         spec = _ManifestSpec(**data)
     except ValidationError as exc:
-        problems = "\n".join(
-            f"  {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "\n".join(f"  {_where(data, err['loc'])}: {err['msg']}" for err in exc.errors())
         raise ConfigError(
             f"Список моделей {path} содержит ошибки:\n{problems}",
             "исправьте эти поля (см. models/README.md)",
@@ -222,6 +225,16 @@ def _load_cached(path: Path, mtime_ns: int) -> tuple[tuple[str, ModelEntry], ...
             )
         entries[item.name] = _to_entry(item)
     return tuple(entries.items())
+
+
+def _where(data: dict[str, object], loc: tuple[int | str, ...]) -> str:
+    """``model[whisper-base].files.0.sha256`` rather than ``model.0.files.0.sha256``."""
+    models = data.get("model")
+    if len(loc) >= 2 and loc[0] == "model" and isinstance(loc[1], int) and isinstance(models, list):
+        item = models[loc[1]] if loc[1] < len(models) else {}
+        name = item.get("name", f"#{loc[1] + 1}") if isinstance(item, dict) else f"#{loc[1] + 1}"
+        return ".".join([f"model[{name}]", *(str(p) for p in loc[2:])])
+    return ".".join(str(p) for p in loc) or "(top level)"
 
 
 def _to_entry(spec: _EntrySpec) -> ModelEntry:
@@ -243,4 +256,5 @@ def _to_entry(spec: _EntrySpec) -> ModelEntry:
         russian_chat=spec.russian_chat,
         patterns=spec.patterns,
         notes=spec.notes,
+        architecture=spec.architecture,
     )

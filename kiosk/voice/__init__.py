@@ -1,1 +1,52 @@
 """The voice: Russian text normalisation, synthesizers and lip-sync timelines."""
+
+from __future__ import annotations
+
+import logging
+
+from kiosk.config import VoiceSettings
+from kiosk.voice.base import Synthesis, Synthesizer
+from kiosk.voice.lipsync import track_from_audio, track_from_phonemes
+from kiosk.voice.normalize import normalize_for_speech
+
+__all__ = [
+    "Synthesis",
+    "Synthesizer",
+    "make_synthesizer",
+    "normalize_for_speech",
+    "speak",
+    "track_from_audio",
+    "track_from_phonemes",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+_FESTIVAL_DEFAULT = "msu_ru_nsh_clunits"
+
+
+def make_synthesizer(settings: VoiceSettings) -> Synthesizer:
+    """The engine ``settings.engine`` names, with its voice, speed and pitch."""
+    if settings.engine == "festival":
+        from kiosk.voice.festival import FestivalSynthesizer
+
+        # The default voice setting is an espeak-ng name; Festival then uses its Russian voice.
+        espeak_style = "+" in settings.voice or settings.voice in ("ru", "ru-cl")
+        return FestivalSynthesizer(_FESTIVAL_DEFAULT if espeak_style else settings.voice)
+    from kiosk.voice.espeak import EspeakSynthesizer
+
+    return EspeakSynthesizer(settings.voice, rate_wpm=settings.rate_wpm, pitch=settings.pitch)
+
+
+def speak(synthesizer: Synthesizer, text: str, emotion: str = "neutral") -> Synthesis | None:
+    """Normalise ``text`` for speech and synthesise it; None when there is nothing to say.
+
+    Blocking: call it from a worker thread (``asyncio.to_thread``).
+    """
+    spoken = normalize_for_speech(text)
+    if not any(ch.isalnum() for ch in spoken):
+        _LOGGER.debug("nothing to say in %r", text)
+        return None
+    synthesis = synthesizer.synthesize(spoken, emotion)
+    if not synthesis.pcm:
+        return None
+    return synthesis

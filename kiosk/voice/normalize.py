@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from decimal import Decimal
 
 from num2words import num2words
@@ -35,7 +36,8 @@ _MONTHS = (
 # Case a preposition asks of the number after it (num2words codes); others keep nominative.
 _PREPOSITION_CASE = {
     **dict.fromkeys(
-        "до от из около без для после кроме с со у возле среди больше меньше более менее свыше".split(),
+        "до от из около без для после кроме с со у возле среди".split()
+        + "больше меньше более менее свыше".split(),
         "g",
     ),
     **dict.fromkeys(("к", "ко"), "d"),
@@ -131,7 +133,8 @@ _ABBREVIATIONS = [
     (r"пр\.", "прочее"),
     (r"напр\.", "например"),
     (r"см\.", "смотри"),
-    (r"г\.(?=\s*[А-ЯЁ])", "город"),
+    (r"стр\.", "страница"),
+    (r"г\.(?=\s*[А-ЯЁ])", "город "),  # the trailing space: never a sentence end
     (r"руб\.?", "рублей"),
     (r"коп\.?", "копеек"),
     (r"км", "километров"),
@@ -271,11 +274,15 @@ def _ordinal(match: re.Match[str]) -> str:
     kind, case, gender, plural = _ORDINAL_FORMS[match[2].lower()]
     if kind == "card":
         return number_words(match[1], case=case)
-    return str(num2words(int(match[1]), lang="ru", to="ordinal", case=case, gender=gender, plural=plural))
+    return str(
+        num2words(int(match[1]), lang="ru", to="ordinal", case=case, gender=gender, plural=plural)
+    )
 
 
-def _abbreviation(words: str):  # type: ignore[no-untyped-def]
+def _abbreviation(words: str) -> Callable[[re.Match[str]], str]:
     def replace(match: re.Match[str]) -> str:
+        if words.endswith(" "):
+            return words
         return words + _keep_sentence_end(match, "." if match[0].endswith(".") else None)
 
     return replace

@@ -82,7 +82,10 @@ MASCULINE_SELF = re.compile(
 )
 
 # The child's gender is unknown: no past-tense verb agreeing with "ты" in one gender.
-GENDERED_YOU = re.compile(r"\bты\s+(?:\w+\s+)?\w+(?:ал|ил|ел|ёл|ыл|ул|ял|ла|шла)\b")
+GENDERED_YOU = re.compile(
+    r"\bты\s+(?:(?:уже|сегодня|когда-нибудь|наверное|тоже|ведь|бы|не|сам|сама)\s+)?"
+    r"\w+(?:ал|ил|ел|ёл|ыл|ул|ял|ла|шла)\b"
+)
 
 # The persona never asks the child for personal data.
 ASKS_PERSONAL_DATA = re.compile(
@@ -217,7 +220,7 @@ def test_answers_use_emoji_sparingly_and_only_after_a_sentence() -> None:
         assert len(found) <= 1, f"{where}: {answer}"
         if found:
             position = answer.find(found[0])
-            assert position > 0 and answer[:position].rstrip()[-1] in ".!?…", where
+            assert position > 0 and answer[:position].rstrip(" »\")")[-1] in ".!?…", where
 
 
 def test_answers_contain_no_words_unfit_for_children() -> None:

@@ -1,0 +1,246 @@
+"""The Brain: safety first, then the engine in a worker thread, streamed as sentences.
+
+One ``reply`` is an async iterator of ``ReplyToken`` / ``ReplySentence`` / ``ReplyDone``.
+The child is never met with silence: an engine that fails or stays mute is replaced
+by the fallback engine (the scripted dialogues), and that failing too by one
+built-in sentence. Close the iterator (``contextlib.aclosing``) or cancel its task
+to stop a reply: the engine thread sees the cancel flag before its next token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
+
+from kiosk.brain.base import ChatMessage, GenerationOptions, LLMEngine
+from kiosk.brain.emotion import classify_emotion
+from kiosk.brain.persona import Persona, system_prompt
+from kiosk.brain.safety import SafetyVerdict, check_input, check_output
+from kiosk.brain.sentences import SentenceChunker, split_sentences
+from kiosk.config import BrainSettings
+from kiosk.events import ReplyDone, ReplySentence, ReplyToken
+
+__all__ = ["LAST_RESORT", "Brain", "ReplyEvent"]
+
+_LOGGER = logging.getLogger(__name__)
+
+ReplyEvent = ReplyToken | ReplySentence | ReplyDone
+"""What ``Brain.reply`` yields."""
+
+LAST_RESORT = "Ой, я немножко задумалась. Скажи, пожалуйста, ещё раз?"
+"""Said when every engine failed, so the kiosk is never silent."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Finished:
+    """The engine's iterator ended (``error`` is None) or raised."""
+
+    error: BaseException | None = None
+
+
+class _EngineFailed(Exception):
+    """The engine raised or produced nothing; carries what was already said."""
+
+
+def _run_engine(
+    engine: LLMEngine,
+    messages: list[ChatMessage],
+    options: GenerationOptions,
+    cancel: threading.Event,
+    loop: asyncio.AbstractEventLoop,
+    queue: asyncio.Queue[str | _Finished],
+) -> None:
+    """Worker thread body: iterate the blocking engine, hand pieces to the loop."""
+    result = _Finished()
+    pieces = engine.stream(messages, options, cancel)
+    try:
+        for piece in pieces:
+            if cancel.is_set():
+                break
+            loop.call_soon_threadsafe(queue.put_nowait, piece)
+    except Exception as exc:  # reported to the loop, which falls back
+        result = _Finished(exc)
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception as exc:  # a broken close must not hang the reply
+                _LOGGER.warning("%s: closing the stream failed: %r", engine.name, exc)
+    try:
+        loop.call_soon_threadsafe(queue.put_nowait, result)
+    except RuntimeError:  # the loop is gone (shutdown); nobody is listening
+        pass
+
+
+async def _pieces(
+    engine: LLMEngine, messages: list[ChatMessage], options: GenerationOptions
+) -> AsyncIterator[str]:
+    """The engine's pieces, produced in a worker thread; closing this stops the thread."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | _Finished] = asyncio.Queue()
+    cancel = threading.Event()
+    thread = threading.Thread(
+        target=_run_engine,
+        args=(engine, messages, options, cancel, loop, queue),
+        name=f"brain-{engine.name}",
+        daemon=True,
+    )
+    thread.start()
+    try:
+        while True:
+            item = await queue.get()
+            if isinstance(item, _Finished):
+                if item.error is not None:
+                    raise _EngineFailed(f"{engine.name}: {item.error!r}") from item.error
+                return
+            yield item
+    finally:
+        cancel.set()
+
+
+class Brain:
+    """Turns what the child said into a streamed, safe, in-character reply."""
+
+    def __init__(
+        self,
+        engine: LLMEngine,
+        persona: Persona,
+        settings: BrainSettings,
+        *,
+        fallback: LLMEngine | None = None,
+    ) -> None:
+        """Use ``engine``; ``fallback`` answers when it fails (None: the last-resort line)."""
+        self.engine = engine
+        self.persona = persona
+        self.settings = settings
+        self.fallback = fallback
+
+    def build_messages(
+        self,
+        text: str,
+        history: Sequence[ChatMessage] = (),
+        facts: Sequence[str] = (),
+        child_name: str = "",
+    ) -> list[ChatMessage]:
+        """System prompt + the last ``history_turns`` turns + the child's words."""
+        keep = self.settings.history_turns * 2
+        recent = [m for m in history if m.role != "system"][-keep:] if keep else []
+        return [
+            ChatMessage("system", system_prompt(self.persona, facts, child_name)),
+            *recent,
+            ChatMessage("user", text),
+        ]
+
+    def options(self) -> GenerationOptions:
+        """Sampling settings for one reply."""
+        return GenerationOptions(
+            max_tokens=self.settings.max_tokens, temperature=self.settings.temperature
+        )
+
+    async def reply(
+        self,
+        text: str,
+        *,
+        history: Sequence[ChatMessage] = (),
+        facts: Sequence[str] = (),
+        child_name: str = "",
+    ) -> AsyncIterator[ReplyEvent]:
+        """Stream the reply to ``text``: tokens, checked sentences, then ``ReplyDone``."""
+        verdict = check_input(text)
+        if not verdict.ok:
+            _LOGGER.info("input redirected (%s: %r)", verdict.category, verdict.matched)
+            for event in _redirect(verdict, start_index=0, said=[]):
+                yield event
+            yield ReplyDone(
+                text=verdict.redirect,
+                emotion=_redirect_emotion(verdict),
+                engine="safety",
+                safety=verdict.category,
+            )
+            return
+        messages = self.build_messages(text, history, facts, child_name)
+        said: list[str] = []
+        engines = [e for e in (self.engine, self.fallback) if e is not None]
+        for engine in engines:
+            try:
+                async with contextlib.aclosing(self._stream(engine, messages, said)) as events:
+                    async for event in events:
+                        yield event
+                return
+            except _EngineFailed as exc:
+                _LOGGER.warning("engine failed, falling back: %s", exc, exc_info=exc.__cause__)
+        _LOGGER.error("every engine failed; saying the last-resort line")
+        for sentence in split_sentences(LAST_RESORT):
+            yield ReplyToken(sentence + " ")
+            said.append(sentence)
+            yield ReplySentence(sentence, len(said) - 1, "thinking")
+        yield ReplyDone(text=" ".join(said), emotion="thinking", engine="builtin")
+
+    async def _stream(
+        self, engine: LLMEngine, messages: list[ChatMessage], said: list[str]
+    ) -> AsyncIterator[ReplyEvent]:
+        """One engine's reply; raises ``_EngineFailed`` when it breaks or says nothing."""
+        chunker = SentenceChunker()
+        start = len(said)
+        pieces = _pieces(engine, messages, self.options())
+        blocked: SafetyVerdict | None = None
+        try:
+            async for piece in pieces:
+                # Screen the sentence as it grows, so no bad word reaches the screen.
+                verdict = check_output(chunker.pending + piece)
+                if not verdict.ok:
+                    blocked = verdict
+                    break
+                yield ReplyToken(piece)
+                for sentence in chunker.feed(piece):
+                    said.append(sentence)
+                    yield ReplySentence(sentence, len(said) - 1, self._emotion(engine, said))
+            if blocked is None:
+                for sentence in chunker.flush():
+                    verdict = check_output(sentence)
+                    if not verdict.ok:
+                        blocked = verdict
+                        break
+                    said.append(sentence)
+                    yield ReplySentence(sentence, len(said) - 1, self._emotion(engine, said))
+        finally:
+            await pieces.aclose()  # sets the cancel flag for the engine thread
+        if blocked is not None:
+            _LOGGER.warning("reply redirected (%s: %r)", blocked.category, blocked.matched)
+            for event in _redirect(blocked, start_index=len(said), said=said):
+                yield event
+            yield ReplyDone(
+                text=" ".join(said),
+                emotion=_redirect_emotion(blocked),
+                engine=engine.name,
+                safety=blocked.category,
+            )
+            return
+        if len(said) == start:
+            raise _EngineFailed(f"{engine.name} produced no text")
+        yield ReplyDone(
+            text=" ".join(said), emotion=self._emotion(engine, said), engine=engine.name
+        )
+
+    @staticmethod
+    def _emotion(engine: LLMEngine, said: Sequence[str]) -> str:
+        """The emotion the dialogue author gave the answer, else the classifier's."""
+        hint = getattr(engine, "last_emotion", None)
+        return hint if isinstance(hint, str) and hint else classify_emotion(" ".join(said))
+
+
+def _redirect(verdict: SafetyVerdict, *, start_index: int, said: list[str]) -> Iterator[ReplyEvent]:
+    emotion = _redirect_emotion(verdict)
+    for offset, sentence in enumerate(split_sentences(verdict.redirect)):
+        said.append(sentence)
+        yield ReplyToken(sentence + " ")
+        yield ReplySentence(sentence, start_index + offset, emotion)
+
+
+def _redirect_emotion(verdict: SafetyVerdict) -> str:
+    return "calm" if verdict.category == "alert" else "thinking"

@@ -1,0 +1,144 @@
+"""The LLM engine: a GGUF chat model run by llama-cpp-python, streamed token by token.
+
+The chat template comes from the GGUF's own metadata (``tokenizer.chat_template``),
+so any instruct model that ships one works without per-model code.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from kiosk.brain.base import ChatMessage, GenerationOptions
+from kiosk.errors import ModelCorrupt, ModelMissing
+
+__all__ = ["LlamaEngine", "choose_gpu_layers"]
+
+_LOGGER = logging.getLogger(__name__)
+
+_GGUF_MAGIC = b"GGUF"
+_INSTALL_HINT = (
+    "llama-cpp-python is not installed or was built wrongly: run ./install.sh "
+    "(or pip install llama-cpp-python==0.3.36; add CMAKE_ARGS=-DGGML_CUDA=on for a GPU)"
+)
+
+
+def _import_llama_cpp() -> Any:
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise RuntimeError(_INSTALL_HINT) from exc
+    return llama_cpp
+
+
+def choose_gpu_layers(requested: int, gpu_offload_supported: bool | None = None) -> int:
+    """Layers to offload: ``-1`` means all on a GPU build, none on a CPU-only build.
+
+    ``gpu_offload_supported`` defaults to ``llama_cpp.llama_supports_gpu_offload()``.
+    A positive request is kept on a GPU build and becomes 0 on a CPU-only one.
+    """
+    if gpu_offload_supported is None:
+        gpu_offload_supported = bool(_import_llama_cpp().llama_supports_gpu_offload())
+    if not gpu_offload_supported:
+        if requested != 0:
+            _LOGGER.info("llama.cpp has no GPU offload in this build; running on the CPU")
+        return 0
+    return requested
+
+
+class LlamaEngine:
+    """An ``LLMEngine`` over one GGUF file (load once, then stream replies)."""
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        n_ctx: int = 4096,
+        n_gpu_layers: int = -1,
+        threads: int = 0,
+        seed: int | None = None,
+    ) -> None:
+        """Load ``model_path``; raise ``ModelMissing``/``ModelCorrupt``, or ``RuntimeError``
+        when llama-cpp-python is missing.
+        """
+        self.model_path = Path(model_path)
+        self.name = f"llm:{self.model_path.stem}"
+        self.seed = seed
+        _check_gguf(self.model_path)
+        llama_cpp = _import_llama_cpp()
+        kwargs: dict[str, Any] = {
+            "model_path": str(self.model_path),
+            "n_ctx": n_ctx,
+            "n_gpu_layers": choose_gpu_layers(
+                n_gpu_layers, bool(llama_cpp.llama_supports_gpu_offload())
+            ),
+            "verbose": False,
+        }
+        if threads > 0:
+            kwargs["n_threads"] = threads
+        if seed is not None:
+            kwargs["seed"] = seed
+        try:
+            self._llm = llama_cpp.Llama(**kwargs)
+        except ValueError as exc:  # llama-cpp-python's "Failed to load model from file"
+            raise ModelCorrupt(
+                f"{self.model_path}: llama.cpp cannot load it ({exc})",
+                "the file is damaged or not a supported GGUF: import it again "
+                "(kiosk models import) or pick another model in brain.llm_model",
+            ) from exc
+        self._lock = threading.Lock()
+        _LOGGER.info(
+            "loaded %s (n_ctx=%d, gpu layers=%d)", self.model_path.name, n_ctx, kwargs["n_gpu_layers"]
+        )
+
+    def stream(
+        self,
+        messages: list[ChatMessage],
+        options: GenerationOptions,
+        cancel: threading.Event,
+    ) -> Iterator[str]:
+        """Yield the reply's text pieces; stop at the next token once ``cancel`` is set."""
+        with self._lock:  # a Llama context serves one generation at a time
+            chunks = self._llm.create_chat_completion(
+                messages=[{"role": m.role, "content": m.content} for m in messages],
+                max_tokens=options.max_tokens,
+                temperature=options.temperature,
+                stop=list(options.stop) or None,
+                seed=self.seed,
+                stream=True,
+            )
+            try:
+                for chunk in chunks:
+                    if cancel.is_set():
+                        _LOGGER.debug("generation cancelled")
+                        return
+                    delta = chunk["choices"][0].get("delta", {})
+                    piece = delta.get("content")
+                    if piece:
+                        yield piece
+            finally:
+                close = getattr(chunks, "close", None)
+                if close is not None:
+                    close()
+
+
+def _check_gguf(path: Path) -> None:
+    """Fail early, in words a parent can act on, before llama.cpp sees a bad file."""
+    if not path.is_file():
+        raise ModelMissing(
+            f"Language model not found: {path}",
+            "import it with `kiosk models import PATH` or set brain.llm_model to an existing .gguf",
+        )
+    try:
+        with path.open("rb") as f:
+            magic = f.read(4)
+    except OSError as exc:
+        raise ModelCorrupt(f"{path}: cannot read: {exc.strerror}", "check its permissions") from exc
+    if magic != _GGUF_MAGIC:
+        raise ModelCorrupt(
+            f"{path} is not a GGUF model file",
+            "import a .gguf chat model (see models/manifest.toml) and point brain.llm_model at it",
+        )

@@ -1,0 +1,133 @@
+"""``kiosk listen --file WAV``: wake word, end-of-speech detection and STT on a recording."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kiosk.cli.context import AppContext, pass_app
+from kiosk.events import SpeechEnded, SpeechStarted, WakeDetected
+from kiosk.listen.hearing import Heard, HearingEvent
+
+__all__ = ["event_record", "listen"]
+
+
+def event_record(event: HearingEvent) -> dict[str, Any]:
+    """One hearing event as a JSON-ready dict with a ``type`` field (times in seconds)."""
+    match event:
+        case SpeechStarted():
+            return {"type": "speech_started", "t": round(event.timestamp, 3)}
+        case SpeechEnded():
+            return {
+                "type": "speech_ended",
+                "start": round(event.start, 3),
+                "end": round(event.end, 3),
+                "decided_at": round(event.decided_at, 3),
+                "audio_seconds": round(len(event.pcm) / 2 / event.sample_rate, 3),
+            }
+        case WakeDetected():
+            return {
+                "type": "wake",
+                "phrase": event.phrase,
+                "score": round(event.score, 3),
+                "t": round(event.timestamp, 3),
+            }
+        case Heard():
+            return {
+                "type": "transcript",
+                "text": event.text,
+                "raw": event.transcript.text,
+                "accepted": event.accepted,
+                "wake": event.wake is not None,
+                "t": round(event.utterance.decided_at, 3),
+                "stt_ms": round(event.stt_ms),
+                "confidence": round(event.transcript.confidence, 3),
+                "audio_seconds": round(event.transcript.audio_seconds, 3),
+            }
+    raise TypeError(f"not a hearing event: {event!r}")
+
+
+def _describe(event: HearingEvent) -> str:
+    match event:
+        case SpeechStarted():
+            return f"{event.timestamp:7.2f} с  ▶ речь началась"
+        case SpeechEnded():
+            return (
+                f"{event.end:7.2f} с  ■ речь закончилась "
+                f"(с {event.start:.2f} с, конец замечен в {event.decided_at:.2f} с)"
+            )
+        case WakeDetected():
+            return f"{event.timestamp:7.2f} с  ★ услышано «{event.phrase}» ({event.score:.2f})"
+        case Heard():
+            said = f"«{event.text}»" if event.text else "(только имя)"
+            if not event.transcript.text:
+                said = "(ничего не распознано)"
+            note = "" if event.accepted else "  — без слова-пробуждения, пропущено"
+            return f"{'':7}    {said}  [распознано за {event.stt_ms:.0f} мс]{note}"
+    raise TypeError(f"not a hearing event: {event!r}")
+
+
+@click.command()
+@click.option(
+    "--file",
+    "wav_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Recording to listen to (WAV, FLAC or OGG; resampled to 16 kHz).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per event (JSON lines).")
+@click.option("--no-wake", is_flag=True, help="Accept every utterance, without the wake phrase.")
+@pass_app
+def listen(app: AppContext, wav_path: Path, as_json: bool, no_wake: bool) -> None:
+    """Find utterances in a recording, recognise them and check for the wake phrase."""
+    from kiosk.audio.wav import WavFileSource
+    from kiosk.listen import make_endpointer, make_wake_detector
+    from kiosk.listen.hearing import hear
+    from kiosk.stt import make_transcriber
+
+    settings = app.settings
+    # Open the file first: a bad path fails before the model loads.
+    source = WavFileSource(
+        wav_path, sample_rate=settings.audio.sample_rate, frame_ms=settings.audio.frame_ms
+    )
+    endpointer = make_endpointer(settings)
+    wake = None if no_wake else make_wake_detector(settings)
+    transcriber = make_transcriber(settings, app.paths)
+
+    utterances = accepted = 0
+    try:
+        for event in hear(
+            source.frames(),
+            endpointer,
+            transcriber,
+            wake,
+            follow_up_s=settings.listen.follow_up_s,
+        ):
+            if isinstance(event, Heard):
+                utterances += 1
+                accepted += event.accepted
+            if as_json:
+                click.echo(json.dumps(event_record(event), ensure_ascii=False))
+            else:
+                click.echo(_describe(event))
+    finally:
+        source.close()
+    summary = {
+        "type": "done",
+        "file": str(wav_path),
+        "audio_seconds": round(source.duration, 3),
+        "utterances": utterances,
+        "accepted": accepted,
+        "stt": transcriber.name,
+        "device": transcriber.device,
+    }
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+    else:
+        click.echo(
+            f"Фраз: {utterances}, принято: {accepted} "
+            f"({source.duration:.1f} с записи, {transcriber.name} на {transcriber.device})"
+        )

@@ -1,0 +1,84 @@
+"""The hearing loop without hardware: frames → endpointer → STT → wake check, as events.
+
+``hear`` is what ``kiosk listen --file`` prints and what a bench or the headless
+demo can reuse. It keeps the one piece of state the wake word needs: after an
+accepted utterance the kiosk stays awake for ``follow_up_s``, so "Аня, … (pause)
+… что ты любишь рисовать?" cut into two utterances is still one request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from kiosk.events import AudioFrame, SpeechEnded, SpeechStarted, Transcript, WakeDetected
+from kiosk.listen.base import Endpointer, WakeDetector
+from kiosk.stt.base import Transcriber
+
+__all__ = ["Heard", "HearingEvent", "hear"]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """One utterance, recognised and judged."""
+
+    utterance: SpeechEnded
+    """The audio and its times."""
+    transcript: Transcript
+    """What the recogniser heard (wake phrase included)."""
+    text: str
+    """The transcript with the wake phrase removed: what goes to the brain."""
+    wake: WakeDetected | None
+    """The wake detection, when the utterance opened with the wake phrase."""
+    accepted: bool
+    """True when the kiosk listens to it: woken now, still awake, or no wake needed."""
+    stt_ms: float
+    """Milliseconds the recogniser took."""
+
+
+HearingEvent = SpeechStarted | SpeechEnded | WakeDetected | Heard
+
+
+def hear(
+    frames: Iterable[AudioFrame],
+    endpointer: Endpointer,
+    transcriber: Transcriber,
+    wake: WakeDetector | None,
+    *,
+    follow_up_s: float = 8.0,
+) -> Iterator[HearingEvent]:
+    """Yield speech start/end, wake detections and ``Heard`` results for ``frames``.
+
+    ``wake=None`` accepts every utterance. Otherwise an utterance is accepted when
+    it opens with the wake phrase or ends within ``follow_up_s`` of the end of the
+    previous accepted one.
+    """
+    awake_until = float("-inf")
+
+    def judge(ended: SpeechEnded) -> Iterator[HearingEvent]:
+        nonlocal awake_until
+        started = time.perf_counter()
+        transcript = transcriber.transcribe(ended.pcm, ended.sample_rate)
+        stt_ms = (time.perf_counter() - started) * 1000
+        detected = wake.check(ended, transcript.text) if wake is not None else None
+        if detected is not None:
+            yield detected
+        text = wake.strip(transcript.text) if wake is not None else transcript.text.strip()
+        accepted = wake is None or detected is not None or ended.start <= awake_until
+        if accepted and (text or detected is not None):
+            awake_until = ended.decided_at + follow_up_s
+        _LOGGER.debug("heard %r (accepted=%s, %.0f ms)", transcript.text, accepted, stt_ms)
+        yield Heard(ended, transcript, text, detected, accepted, stt_ms)
+
+    for frame in frames:
+        for event in endpointer.feed(frame):
+            yield event
+            if isinstance(event, SpeechEnded):
+                yield from judge(event)
+    for ended in endpointer.flush():
+        yield ended
+        yield from judge(ended)
