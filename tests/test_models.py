@@ -204,6 +204,15 @@ def test_missing_optional_package_is_skipped_with_a_note(paths: Paths) -> None:
     assert any("resemblyzer" in n and "не установлен" in n for n in notes)
 
 
+def test_optional_default_with_unexpected_weights_is_skipped_not_fatal(paths: Paths) -> None:
+    real = load_manifest()["smollm2-135m-instruct"]
+    entry = dataclasses.replace(real, files=(dataclasses.replace(real.files[0], sha256="0" * 64),))
+    notes: list[str] = []
+    assert install_defaults(paths, notify=notes.append, manifest={entry.name: entry}) == []
+    assert any("не установлена" in n and "sha256" in n for n in notes)
+    assert everything_in(paths.models_dir) == []
+
+
 # ------------------------------------------------------------------ import
 
 
@@ -446,3 +455,35 @@ def test_folder_without_a_record_is_ignored_by_listing_but_flagged_by_verify(
     (paths.models_dir / "dropped-by-hand").mkdir()
     assert installed_models(paths) == []
     assert [r.status for r in verify_models(paths)] == ["corrupt"]
+
+
+def test_piper_voice_is_imported_with_its_json_from_the_onnx_file(paths: Paths, usb: Path) -> None:
+    (usb / "ru_RU-irina-medium.onnx").write_bytes(_onnx(b"\x0a" * 3000))
+    (usb / "ru_RU-irina-medium.onnx.json").write_text('{"audio": {"sample_rate": 22050}}')
+    model = import_model(paths, usb / "ru_RU-irina-medium.onnx")
+    assert (model.name, model.stage, model.format) == ("piper-ru-irina-medium", "tts", "piper")
+    assert model.path == paths.models_dir / "piper-ru-irina-medium" / "ru_RU-irina-medium.onnx"
+    assert set(model.sha256) == {"ru_RU-irina-medium.onnx", "ru_RU-irina-medium.onnx.json"}
+
+
+def test_vosk_folder_is_recognised_by_its_layout_and_name(paths: Paths, usb: Path) -> None:
+    folder = usb / "vosk-model-small-ru-0.22"
+    (folder / "am").mkdir(parents=True)
+    (folder / "conf").mkdir()
+    (folder / "am" / "final.mdl").write_bytes(b"\0" * 5000)
+    (folder / "conf" / "model.conf").write_text("--min-active=200\n")
+    model = import_model(paths, folder)
+    assert (model.name, model.format, model.path) == (
+        "vosk-model-small-ru-0.22", "vosk", paths.models_dir / "vosk-model-small-ru-0.22",
+    )  # fmt: skip
+    assert best_installed(paths, "stt", engine="vosk") == model
+
+
+def test_folder_missing_a_required_file_is_refused(paths: Paths, usb: Path) -> None:
+    folder = usb / "vosk-model-small-ru-0.22"
+    (folder / "am").mkdir(parents=True)
+    (folder / "conf").mkdir()
+    (folder / "am" / "final.mdl").write_bytes(b"\0" * 5000)
+    with pytest.raises(ModelCorrupt, match="conf/model.conf"):
+        import_model(paths, folder)
+    assert everything_in(paths.models_dir) == []

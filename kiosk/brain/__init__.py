@@ -86,7 +86,7 @@ def _make_engine(settings: Settings, paths: Paths, persona: Persona) -> LLMEngin
             raise ModelMissing(
                 "brain.engine is llm but no chat model is installed",
                 "import a GGUF (kiosk models import PATH), set brain.llm_model, "
-                "or set brain.engine = \"auto\"",
+                'or set brain.engine = "auto"',
             )
         return _make_llm(settings, path)
     # auto: the LLM when one is named or installed and loads, else the dialogues.
@@ -110,6 +110,8 @@ def make_brain(settings: Settings, paths: Paths) -> Brain:
     persona = load_persona(settings.general.persona, paths)
     engine = _make_engine(settings, paths, persona)
     fallback = (
-        None if isinstance(engine, ScriptedEngine) else ScriptedEngine(dialogues_dir(paths), persona)
+        None
+        if isinstance(engine, ScriptedEngine)
+        else ScriptedEngine(dialogues_dir(paths), persona)
     )
     return Brain(engine, persona, settings.brain, fallback=fallback)

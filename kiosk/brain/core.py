@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from dataclasses import dataclass
 
 from kiosk.brain.base import ChatMessage, GenerationOptions, LLMEngine
@@ -79,7 +79,7 @@ def _run_engine(
 
 async def _pieces(
     engine: LLMEngine, messages: list[ChatMessage], options: GenerationOptions
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[str, None]:
     """The engine's pieces, produced in a worker thread; closing this stops the thread."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[str | _Finished] = asyncio.Queue()
@@ -149,7 +149,7 @@ class Brain:
         history: Sequence[ChatMessage] = (),
         facts: Sequence[str] = (),
         child_name: str = "",
-    ) -> AsyncIterator[ReplyEvent]:
+    ) -> AsyncGenerator[ReplyEvent, None]:
         """Stream the reply to ``text``: tokens, checked sentences, then ``ReplyDone``."""
         verdict = check_input(text)
         if not verdict.ok:
@@ -183,7 +183,7 @@ class Brain:
 
     async def _stream(
         self, engine: LLMEngine, messages: list[ChatMessage], said: list[str]
-    ) -> AsyncIterator[ReplyEvent]:
+    ) -> AsyncGenerator[ReplyEvent, None]:
         """One engine's reply; raises ``_EngineFailed`` when it breaks or says nothing."""
         chunker = SentenceChunker()
         start = len(said)

@@ -61,9 +61,7 @@ class LlamaEngine:
         threads: int = 0,
         seed: int | None = None,
     ) -> None:
-        """Load ``model_path``; raise ``ModelMissing``/``ModelCorrupt``, or ``RuntimeError``
-        when llama-cpp-python is missing.
-        """
+        """Load the GGUF; raise ``ModelMissing``, ``ModelCorrupt`` or ``RuntimeError``."""
         self.model_path = Path(model_path)
         self.name = f"llm:{self.model_path.stem}"
         self.seed = seed
@@ -91,7 +89,10 @@ class LlamaEngine:
             ) from exc
         self._lock = threading.Lock()
         _LOGGER.info(
-            "loaded %s (n_ctx=%d, gpu layers=%d)", self.model_path.name, n_ctx, kwargs["n_gpu_layers"]
+            "loaded %s (n_ctx=%d, gpu layers=%d)",
+            self.model_path.name,
+            n_ctx,
+            kwargs["n_gpu_layers"],
         )
 
     def stream(

@@ -90,7 +90,7 @@ def _load_file(path: Path) -> Persona:
     except tomllib.TOMLDecodeError as exc:
         raise PersonaError(
             f"Persona {path}: not valid TOML: {exc}",
-            "fix the syntax at that line (text needs quotes, lists [\"a\", \"b\"])",
+            'fix the syntax at that line (text needs quotes, lists ["a", "b"])',
         ) from exc
     except OSError as exc:
         raise PersonaError(

@@ -73,9 +73,7 @@ REDIRECTS: dict[str, str] = {
         "Адреса, телефоны и секретные коды лучше никому не называть, даже мне. "
         "Это правило безопасности! Давай поговорим о чём-нибудь другом."
     ),
-    "scary": (
-        "Ой, это слишком страшная тема. Давай лучше о чём-нибудь весёлом! Хочешь загадку?"
-    ),
+    "scary": ("Ой, это слишком страшная тема. Давай лучше о чём-нибудь весёлом! Хочешь загадку?"),
     "profanity": (
         "Давай говорить добрыми словами, так намного приятнее. 😊 О чём тебе хочется поболтать?"
     ),
@@ -137,7 +135,7 @@ def _parse_file(path: Path) -> tuple[list[str], list[str]]:
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        targets = (inputs, outputs)
+        targets: tuple[list[str], ...] = (inputs, outputs)
         if line.startswith("in:"):
             targets, line = (inputs,), line[3:]
         elif line.startswith("out:"):

@@ -222,7 +222,7 @@ def verify_cmd(app: AppContext, as_json: bool) -> None:
     else:
         for r in results:
             colour = "green" if r.status == "ok" else "red"
-            click.echo(f"{click.style(_STATUS_RU[r.status], fg=colour):<20} {r.name}")
+            click.echo(f"{click.style(f'{_STATUS_RU[r.status]:<18}', fg=colour)} {r.name}")
             for problem in r.problems:
                 click.echo(f"    {problem}")
         if bad:

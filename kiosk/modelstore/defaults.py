@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from kiosk.errors import ModelMissing
+from kiosk.errors import ModelCorrupt, ModelMissing
 from kiosk.modelstore.manifest import ModelEntry, load_manifest
 from kiosk.modelstore.store import InstalledModel, Progress
 from kiosk.modelstore.writer import (
@@ -24,7 +24,6 @@ __all__ = ["install_defaults"]
 _LOGGER = logging.getLogger(__name__)
 
 _REQUIRED_DEFAULT = "whisper-base"
-_FOLDER_FORMATS = ("ctranslate2", "vosk", "coqui", "ncnn")
 
 
 def _package_file(part: str) -> Path | None:
@@ -64,9 +63,11 @@ def _package_plan(entry: ModelEntry) -> Plan | str:
         main = ""
     return Plan(
         name=entry.name, stage=entry.stage, engine=entry.engine, format=entry.format,
-        main="" if entry.format in _FOLDER_FORMATS and len(dests) > 1 else main,
+        main=main,
         russian_chat=entry.russian_chat, source="пакеты " + ", ".join(entry.package),
         files=tuple(files), entry=entry,
+        fix_hint="переустановите пакет: pip install --force-reinstall "
+        + " ".join(entry.package),
     )  # fmt: skip
 
 
@@ -106,6 +107,12 @@ def install_defaults(
             todo.append(plan)
     counter = Counter(progress, sum(p.total_bytes for p in todo))
     for plan in todo:
-        ready.append(write_model(paths, plan, counter, manifest, recheck=True))
+        try:
+            ready.append(write_model(paths, plan, counter, manifest, recheck=True))
+        except ModelCorrupt as exc:  # e.g. a newer package release with other weights
+            if plan.name == _REQUIRED_DEFAULT:
+                raise
+            say(f"{plan.name}: не установлена — {exc.message}")
+            continue
         say(f"{plan.name}: установлена")
     return ready

@@ -124,6 +124,11 @@ def import_model(
     stage, engine = (entry.stage, entry.engine) if entry else _FORMAT_STAGE[src.format]
     dests = _dest_names(src.files, entry, is_file)
     main = dests[src.files.index(src.main)] if src.main else ""
+    if entry is not None and (absent := [f.path for f in entry.files if f.path not in dests]):
+        raise ModelCorrupt(
+            f"В {source.name} нет файлов модели {entry.name}: {', '.join(absent)}",
+            f"импортируйте модель целиком; где взять: {entry.source}",
+        )
     if entry is not None and russian_chat and not entry.russian_chat:
         _LOGGER.warning("%s: --russian-chat ignored, the manifest says it cannot", entry.name)
     plan = Plan(

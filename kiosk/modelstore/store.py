@@ -78,7 +78,7 @@ class InstalledModel:
     """Its manifest entry; None for a model the manifest does not know."""
     installed_at: datetime | None
     """When it was imported; None for a path given directly."""
-    sha256: dict[str, str] = field(default_factory=dict)
+    sha256: dict[str, str] = field(default_factory=dict, hash=False)
     """Recorded digests by relative file path."""
     engine: str = ""
     """Engine that loads it."""
@@ -355,4 +355,6 @@ def verify_models(
             results.append(_verify_one(folder, manifest, advance))
         except (KeyError, TypeError, AssertionError, OSError) as exc:
             results.append(VerifyResult(folder.name, "corrupt", (f"запись испорчена: {exc}",)))
+    if progress:
+        progress(total, total)
     return results

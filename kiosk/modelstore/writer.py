@@ -53,6 +53,8 @@ class Plan:
     files: tuple[tuple[str, tuple[Path, ...]], ...]
     """(relative destination, source pieces concatenated into it)."""
     entry: ModelEntry | None
+    fix_hint: str = ""
+    """What to do when the copy does not match the manifest (default: fetch it again)."""
 
     @property
     def total_bytes(self) -> int:
@@ -135,7 +137,8 @@ def _check_manifest(plan: Plan, written: Mapping[str, tuple[str, int]]) -> None:
             raise ModelCorrupt(
                 f"sha256 файла {spec.path} не совпадает со списком моделей ({plan.entry.name}): "
                 f"ожидался {spec.sha256 or f'размер {spec.size}'}, получен {sha} ({size} байт)",
-                "файл повреждён или это другая версия/квантизация: возьмите его заново "
+                plan.fix_hint
+                or "файл повреждён или это другая версия/квантизация: возьмите его заново "
                 f"({plan.entry.source}) или импортируйте под своим именем: --name my-model",
             )
 

@@ -13,7 +13,6 @@ from kiosk.brain.persona import Persona, load_persona
 from kiosk.paths import CONTENT_DIR, Paths
 
 
-
 @pytest.fixture
 def fixture_dialogues() -> Path:
     """The small dialogue set the brain tests are written against."""

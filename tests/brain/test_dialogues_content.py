@@ -97,6 +97,9 @@ ASKS_PERSONAL_DATA = re.compile(
 SAFETY_TOPIC = "safety"
 TRUSTED_ADULT = re.compile(r"мам|пап|взросл|бабушк|дедушк|учител")
 
+# Words the retrieval engine ignores as saying nothing about the child's wish.
+FILLERS = frozenset({"ну", "эй", "ой", "а", "и", "слушай", "пожалуйста", "вот", "же", "ладно"})
+
 EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2b50\u2764]")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 LATIN = re.compile(r"[A-Za-z]")
@@ -152,7 +155,8 @@ def test_every_exchange_has_patterns_answers_and_valid_emotion(path: Path) -> No
         assert set(exchange) <= {"patterns", "answers", "emotion"}, where
         patterns = exchange.get("patterns", [])
         answers = exchange.get("answers", [])
-        min_patterns = 1 if data["topic"] == FALLBACK_TOPIC else 2
+        # The engine never retrieves the fallback topic by pattern.
+        min_patterns = 0 if data["topic"] == FALLBACK_TOPIC else 2
         assert len(patterns) >= min_patterns, where
         assert len(answers) >= 2, where
         assert all(isinstance(p, str) and p.strip() for p in patterns), where
@@ -165,13 +169,25 @@ def test_total_number_of_exchanges_reaches_target() -> None:
     assert len(_all_exchanges()) >= MIN_EXCHANGES
 
 
+def _pattern_key(pattern: str) -> str:
+    # Retrieval compares bags of words and skips fillers, so word order and
+    # "ну"/"а" do not make two patterns different.
+    return " ".join(sorted(set(_normalise(pattern).split()) - FILLERS))
+
+
 def test_patterns_are_unique_across_the_whole_set() -> None:
     owners: dict[str, list[str]] = {}
     for name, _topic, index, exchange in _all_exchanges():
         for pattern in exchange["patterns"]:
-            owners.setdefault(_normalise(pattern), []).append(f"{name}#{index}")
-    clashes = {p: where for p, where in owners.items() if len(where) > 1}
+            owners.setdefault(_pattern_key(pattern), []).append(f"{name}#{index}")
+    clashes = {p: sorted(set(where)) for p, where in owners.items() if len(set(where)) > 1}
     assert not clashes
+
+
+def test_patterns_within_an_exchange_are_not_repeated() -> None:
+    for name, _topic, index, exchange in _all_exchanges():
+        keys = [_pattern_key(p) for p in exchange["patterns"]]
+        assert len(set(keys)) == len(keys), f"{name}#{index}: {exchange['patterns']}"
 
 
 def test_patterns_are_plain_cyrillic_speech() -> None:
@@ -179,7 +195,7 @@ def test_patterns_are_plain_cyrillic_speech() -> None:
         for pattern in exchange["patterns"]:
             assert not LATIN.search(pattern), f"{name}#{index}: {pattern}"
             assert not PLACEHOLDER.search(pattern), f"{name}#{index}: {pattern}"
-            assert _normalise(pattern), f"{name}#{index}: empty after normalising"
+            assert _pattern_key(pattern), f"{name}#{index}: only filler words"
 
 
 def test_fallback_topic_has_many_varied_answers() -> None:
@@ -220,7 +236,7 @@ def test_answers_use_emoji_sparingly_and_only_after_a_sentence() -> None:
         assert len(found) <= 1, f"{where}: {answer}"
         if found:
             position = answer.find(found[0])
-            assert position > 0 and answer[:position].rstrip(" »\")")[-1] in ".!?…", where
+            assert position > 0 and answer[:position].rstrip(' »")')[-1] in ".!?…", where
 
 
 def test_answers_contain_no_words_unfit_for_children() -> None:

@@ -8,7 +8,6 @@ import pytest
 from kiosk.brain.base import ChatMessage, GenerationOptions, LLMEngine
 from kiosk.brain.persona import Persona
 from kiosk.brain.scripted import DialogueError, ScriptedEngine, load_dialogues, stem
-
 from kiosk.paths import CONTENT_DIR
 
 FIXTURE_DIALOGUES = Path(__file__).parent / "fixtures" / "dialogues"
@@ -152,7 +151,9 @@ def test_answer_needing_an_unknown_child_name_is_avoided(anya: Persona, tmp_path
 
 def test_answer_streams_word_by_word(engine: ScriptedEngine) -> None:
     pieces = list(
-        engine.stream([ChatMessage("user", "сколько тебе лет")], GenerationOptions(), threading.Event())
+        engine.stream(
+            [ChatMessage("user", "сколько тебе лет")], GenerationOptions(), threading.Event()
+        )
     )
     assert len(pieces) >= 2
     assert all(p.strip() and " " not in p.strip() for p in pieces)
