@@ -120,6 +120,11 @@ class Brain:
         self.settings = settings
         self.fallback = fallback
 
+    @property
+    def engine_name(self) -> str:
+        """Name of the main engine (``llm:<model>`` or ``scripted``)."""
+        return self.engine.name
+
     def build_messages(
         self,
         text: str,

@@ -78,7 +78,9 @@ def _describe(event: HearingEvent) -> str:
     required=True,
     help="Recording to listen to (WAV, FLAC or OGG; resampled to 16 kHz).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per event (JSON lines).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object per event (JSON lines)."
+)
 @click.option("--no-wake", is_flag=True, help="Accept every utterance, without the wake phrase.")
 @pass_app
 def listen(app: AppContext, wav_path: Path, as_json: bool, no_wake: bool) -> None:

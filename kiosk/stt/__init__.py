@@ -26,9 +26,7 @@ def _model_dir(settings: Settings, paths: Paths) -> Path:
     try:
         from kiosk.models import find_model
     except ImportError:
-        raise ModelMissing(
-            f"Модель распознавания речи {name} не найдена", _INSTALL_HINT
-        ) from None
+        raise ModelMissing(f"Модель распознавания речи {name} не найдена", _INSTALL_HINT) from None
     found = find_model(paths, name, "stt").path
     # A store entry may name the model's main file; whisper wants its folder.
     return found if found.is_dir() else found.parent

@@ -11,7 +11,9 @@ from kiosk.listen.wake import TranscriptWakeDetector, normalize_words, threshold
 
 
 def utterance(start: float = 1.0, end: float = 3.0) -> SpeechEnded:
-    return SpeechEnded(pcm=bytes(640), sample_rate=16000, start=start, end=end, decided_at=end + 0.3)
+    return SpeechEnded(
+        pcm=bytes(640), sample_rate=16000, start=start, end=end, decided_at=end + 0.3
+    )
 
 
 @pytest.fixture

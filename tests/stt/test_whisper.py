@@ -12,7 +12,7 @@ import pytest
 from rapidfuzz import fuzz
 
 from kiosk.audio.wav import read_wav
-from kiosk.config import STTSettings, Settings
+from kiosk.config import Settings, STTSettings
 from kiosk.errors import ConfigError, ModelCorrupt, ModelMissing
 from kiosk.listen.wake import TranscriptWakeDetector, normalize_words
 from kiosk.paths import CONTENT_DIR, resolve_paths
