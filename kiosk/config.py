@@ -95,7 +95,7 @@ class ListenSettings(_Section):
     """Seconds after a reply during which the child can talk without the wake word."""
     vad_aggressiveness: int = Field(2, ge=0, le=3)
     """webrtcvad mode 0..3: higher rejects more noise as non-speech."""
-    end_silence_ms: int = Field(300, ge=90, le=3000)
+    end_silence_ms: int = Field(500, ge=90, le=3000)
     """Milliseconds of silence that end an utterance."""
     min_speech_ms: int = Field(250, ge=30, le=5000)
     """Shorter bursts of voice are ignored (coughs, clicks)."""

