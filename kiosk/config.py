@@ -306,6 +306,7 @@ def load_settings(path: Path | None = None) -> Settings:
     except ValidationError as exc:
         raise ConfigError(
             _describe_errors(exc, origin),
-            "исправьте эти ключи (README, раздел «Настройки») или удалите их, чтобы вернуть значения по умолчанию",
+            "исправьте эти ключи (README, раздел «Настройки») "
+            "или удалите их, чтобы вернуть значения по умолчанию",
         ) from exc
     return settings.model_copy(update={"source": file})

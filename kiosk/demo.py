@@ -125,7 +125,9 @@ def _utterances(path: Path, settings: Settings) -> list[SpeechEnded]:
 
     endpointer = make_endpointer(settings)
     found: list[SpeechEnded] = []
-    source = WavFileSource(path, sample_rate=settings.audio.sample_rate, frame_ms=settings.audio.frame_ms)
+    source = WavFileSource(
+        path, sample_rate=settings.audio.sample_rate, frame_ms=settings.audio.frame_ms
+    )
     try:
         for frame in source.frames():
             found.extend(e for e in endpointer.feed(frame) if isinstance(e, Ended))
@@ -202,7 +204,7 @@ async def _run_demo(
         core.store,
         persona_id=core.persona.id,
         synthesizer=synthesizer,
-        speaker=speaker,  # type: ignore[arg-type]
+        speaker=speaker,
         animator=animator,
         source="demo",
         child_name=settings.general.child_name,
@@ -236,7 +238,9 @@ async def _run_demo(
                 speaker.resume_at(t + utt.decided_at)
                 timer = TurnTimer()
                 stt_started = time.perf_counter()
-                transcript = await asyncio.to_thread(transcriber.transcribe, utt.pcm, utt.sample_rate)
+                transcript = await asyncio.to_thread(
+                    transcriber.transcribe, utt.pcm, utt.sample_rate
+                )
                 timer.add("stt", (time.perf_counter() - stt_started) * 1000.0)
                 detection = wake.check(utt, transcript.text)
                 in_follow_up = speech_start <= awake_until
@@ -264,7 +268,11 @@ async def _run_demo(
 
     say("Свожу звук…")
     rate = speaker.sample_rate
-    write_wav(report.audio, _mix(speaker.timeline.render(duration=report.duration), child_track, rate), rate)
+    write_wav(
+        report.audio,
+        _mix(speaker.timeline.render(duration=report.duration), child_track, rate),
+        rate,
+    )
     say("Рисую видео…")
     renderer = make_renderer(settings.avatar)
     render_video(

@@ -112,7 +112,9 @@ def _brain(settings: Settings, paths: Paths) -> list[Check]:
 
         gpu = bool(llama_cpp.llama_supports_gpu_offload())
         checks.append(
-            Check("llm", "ok", f"llama.cpp {llama_cpp.__version__} ({'GPU' if gpu else 'только CPU'})")
+            Check(
+                "llm", "ok", f"llama.cpp {llama_cpp.__version__} ({'GPU' if gpu else 'только CPU'})"
+            )
         )
     except ImportError:
         checks.append(Check("llm", "warn", "llama-cpp-python не установлен", "./install.sh"))
@@ -162,7 +164,12 @@ def _tools(settings: Settings, paths: Paths) -> list[Check]:
         ).stdout
         if " ru " not in out and "ru\n" not in out and "russian" not in out.lower():
             checks.append(
-                Check("tools", "error", "у espeak-ng нет русского голоса", "sudo apt install espeak-ng-data")
+                Check(
+                    "tools",
+                    "error",
+                    "у espeak-ng нет русского голоса",
+                    "sudo apt install espeak-ng-data",
+                )
             )
     return checks
 
@@ -215,18 +222,22 @@ def _audio(settings: Settings, paths: Paths) -> list[Check]:
     outputs = [d for d in devices if d.get("outputs", 0) > 0]
     checks = []
     if inputs:
-        checks.append(Check("audio", "ok", f"микрофоны: {', '.join(str(d['name']) for d in inputs)}"))
+        checks.append(
+            Check("audio", "ok", f"микрофоны: {', '.join(str(d['name']) for d in inputs)}")
+        )
     else:
         checks.append(
             Check(
                 "audio",
                 "warn",
-                "микрофон не найден: разговор голосом невозможен (kiosk chat и kiosk demo работают)",
+                "микрофон не найден: голосом говорить нельзя (kiosk chat и kiosk demo работают)",
                 "подключите USB-микрофон; проверьте arecord -l",
             )
         )
     if outputs:
-        checks.append(Check("audio", "ok", f"динамики: {', '.join(str(d['name']) for d in outputs)}"))
+        checks.append(
+            Check("audio", "ok", f"динамики: {', '.join(str(d['name']) for d in outputs)}")
+        )
     else:
         checks.append(
             Check(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from kiosk.config import load_settings
 from kiosk.errors import ConfigError, DataDirError
@@ -107,7 +108,7 @@ def test_env_override_beats_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 def test_settings_are_frozen() -> None:
     settings = load_settings()
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         settings.brain.max_tokens = 5  # type: ignore[misc]
 
 

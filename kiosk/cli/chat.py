@@ -93,7 +93,9 @@ def _interactive(core: Core, runner: TurnRunner, as_json: bool) -> None:
             if text.lower() in _QUIT:
                 break
             result = loop.run_until_complete(_one_turn(runner, text))
-            click.echo(_result_json(result, core.persona.id) if as_json else f"{name}: {result.reply}")
+            click.echo(
+                _result_json(result, core.persona.id) if as_json else f"{name}: {result.reply}"
+            )
     finally:
         loop.close()
         runner.close()

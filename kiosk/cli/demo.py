@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from kiosk.cli.context import AppContext, pass_app
+from kiosk.demo import DemoTurn
 
 __all__ = ["can_run_live", "demo"]
 
@@ -25,7 +26,7 @@ def can_run_live() -> bool:
     )
 
 
-def _stage_table(report_turns: list) -> list[tuple[str, str, str]]:  # type: ignore[type-arg]
+def _stage_table(report_turns: list[DemoTurn]) -> list[tuple[str, str, str]]:
     rows = []
     keys = ("stt", "first_token", "first_sentence", "first_audio", "done")
     for turn in report_turns:

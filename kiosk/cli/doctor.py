@@ -12,7 +12,12 @@ from kiosk.doctor import run_checks
 
 __all__ = ["doctor"]
 
-_MARK = {"ok": ("✔", "green"), "info": ("•", "cyan"), "warn": ("!", "yellow"), "error": ("✘", "red")}
+_MARK = {
+    "ok": ("✔", "green"),
+    "info": ("•", "cyan"),
+    "warn": ("!", "yellow"),
+    "error": ("✘", "red"),
+}
 
 
 @click.command()
@@ -35,5 +40,7 @@ def doctor(app: AppContext, as_json: bool) -> None:
             if check.fix and check.level != "ok":
                 click.echo(f"  {'':<11} → {check.fix}")
         click.echo("")
-        click.echo("Есть ошибки: исправьте отмеченное ✘." if failed else "Всё необходимое на месте.")
+        click.echo(
+            "Есть ошибки: исправьте отмеченное ✘." if failed else "Всё необходимое на месте."
+        )
     sys.exit(1 if failed else 0)

@@ -12,7 +12,9 @@ __all__ = ["run"]
 
 
 @click.command()
-@click.option("--demo", is_flag=True, help="Hear the bundled demo questions instead of a microphone.")
+@click.option(
+    "--demo", is_flag=True, help="Hear the bundled demo questions instead of a microphone."
+)
 @click.option("--headless", is_flag=True, help="No window (the avatar is still animated).")
 @click.option(
     "--input",

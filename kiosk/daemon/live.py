@@ -127,7 +127,8 @@ class LiveLoop:
         for event in self.endpointer.flush():
             await self._on_utterance(event)
         # Let the last reply finish playing before stopping.
-        while self.speaker.pending() > 0 and not self.stop_event.is_set():
+        # The speaker's clock is hardware (or wall) time: polling it is the honest wait.
+        while self.speaker.pending() > 0 and not self.stop_event.is_set():  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         self.stop_event.set()
 
@@ -182,7 +183,7 @@ def _real_time(speaker: AudioOut) -> AudioOut:
     if isinstance(speaker, TimelineSpeaker):
         following = WallFollowingSpeaker(speaker)
         following.resume_at(0.0)
-        return following  # type: ignore[return-value]
+        return following
     return speaker
 
 

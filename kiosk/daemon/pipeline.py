@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from kiosk.store import Store
     from kiosk.voice.base import Synthesizer
 
-__all__ = ["TurnResult", "TurnRunner", "TurnTimer", "wait_until"]
+__all__ = ["TurnResult", "TurnRunner", "TurnTimer"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -141,8 +141,10 @@ class TurnRunner:
         turns = self._store.recent_turns(self._history_turns * 2, self.conversation_id)
         messages: list[ChatMessage] = []
         for turn in turns:
-            role = "assistant" if turn.role == "avatar" else "user"
-            messages.append(ChatMessage(role=role, content=turn.text))
+            if turn.role == "avatar":
+                messages.append(ChatMessage(role="assistant", content=turn.text))
+            else:
+                messages.append(ChatMessage(role="user", content=turn.text))
         return messages
 
     def _facts(self) -> list[str]:
@@ -191,9 +193,7 @@ class TurnRunner:
         timer: TurnTimer,
         speech_queue: asyncio.Queue[ReplySentence | None],
     ) -> None:
-        stream = self._brain.reply(
-            text, history=history, facts=facts, child_name=self._child_name
-        )
+        stream = self._brain.reply(text, history=history, facts=facts, child_name=self._child_name)
         async with contextlib.aclosing(stream):
             async for event in stream:
                 match event:
@@ -276,10 +276,3 @@ class TurnRunner:
     def close(self) -> None:
         """End the conversation in the store."""
         self._store.end_conversation(self.conversation_id)
-
-
-async def wait_until(clock: Callable[[], float], t: float, poll: float = 0.02) -> None:
-    """Sleep until ``clock()`` reaches ``t`` (for live playback waits)."""
-    while clock() < t:
-        await asyncio.sleep(poll)
-

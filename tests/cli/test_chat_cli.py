@@ -53,7 +53,9 @@ def test_interactive_chat_keeps_one_conversation(env: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.output.count("Аня:") >= 3  # greeting + two answers
     with sqlite3.connect(env / "kiosk.db") as db:
-        conversations = db.execute("select count(distinct conversation_id) from turns").fetchone()[0]
+        conversations = db.execute("select count(distinct conversation_id) from turns").fetchone()[
+            0
+        ]
         turns = db.execute("select count(*) from turns").fetchone()[0]
     assert conversations == 1
     assert turns == 4
@@ -68,7 +70,9 @@ def test_missing_llm_model_is_a_clear_error(env: Path, monkeypatch: pytest.Monke
     assert "Traceback" not in result.output
 
 
-def test_unwritable_data_dir_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unwritable_data_dir_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
     monkeypatch.setenv("KIOSK_PATHS__DATA_DIR", str(blocker / "data"))
@@ -94,14 +98,22 @@ def test_chat_goes_through_llama_cpp_when_a_gguf_is_chosen(env: Path) -> None:
     run_env = {**os.environ, "KIOSK_BRAIN__ENGINE": "llm", "KIOSK_BRAIN__MAX_TOKENS": "40"}
     imported = subprocess.run(
         [sys.executable, "-m", "kiosk", "models", "import", str(gguf)],
-        env=run_env, capture_output=True, text=True, timeout=120, check=False,
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert imported.returncode == 0, imported.stderr
     run_env["KIOSK_BRAIN__LLM_MODEL"] = "smollm2-135m-instruct"
     # A subprocess, so a crash in native code fails this test instead of the run.
     done = subprocess.run(
         [sys.executable, "-m", "kiosk", "chat", "--once", "Hello! What is your name?", "--json"],
-        env=run_env, capture_output=True, text=True, timeout=300, check=False,
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     answer = json.loads(done.stdout.strip().splitlines()[-1])
