@@ -7,11 +7,13 @@ __all__ = [
     "AudioFormatError",
     "ConfigError",
     "DataDirError",
+    "DisplayUnavailable",
     "KioskError",
     "ModelCorrupt",
     "ModelMissing",
     "PersonaError",
     "StoreError",
+    "ToolMissing",
 ]
 
 
@@ -78,3 +80,15 @@ class StoreError(KioskError):
     """The database cannot be opened or written."""
 
     exit_code = 3
+
+
+class ToolMissing(KioskError):
+    """A system program the kiosk needs (ffmpeg, espeak-ng) is not installed."""
+
+    exit_code = 4
+
+
+class DisplayUnavailable(KioskError):
+    """No window can be opened (no display, or SDL cannot start)."""
+
+    exit_code = 6

@@ -28,7 +28,8 @@ DESIGN = 512.0
 SUPERSAMPLE = 2
 """Drawing resolution relative to the output (2: four samples per output pixel)."""
 
-Color = tuple[int, int, int] | tuple[int, int, int, int]
+Color = tuple[int, ...]
+"""RGB or RGBA, 0..255."""
 Point = tuple[float, float]
 
 
@@ -94,21 +95,29 @@ class Sketch:
     def ellipse(self, cx: float, cy: float, rx: float, ry: float, color: Color) -> None:
         """Fill an axis-aligned ellipse."""
         x, y = self.pt(cx - rx, cy - ry)
-        rect = pygame.Rect(round(x), round(y), max(1, round(2 * rx * self.k)), round(2 * ry * self.k))
+        rect = pygame.Rect(
+            round(x), round(y), max(1, round(2 * rx * self.k)), round(2 * ry * self.k)
+        )
         if rect.height > 0:
             pygame.draw.ellipse(self.surface, color, rect)
 
-    def stroke(self, points: Sequence[Point], radius: float | Sequence[float], color: Color) -> None:
+    def stroke(
+        self, points: Sequence[Point], radius: float | Sequence[float], color: Color
+    ) -> None:
         """A round-capped line through ``points``; ``radius`` may taper per point."""
         radii = [radius] * len(points) if isinstance(radius, int | float) else list(radius)
         dense: list[tuple[Point, float]] = []
         for (a, ra), (b, rb) in zip(
             zip(points, radii, strict=True), zip(points[1:], radii[1:], strict=True), strict=False
         ):
-            steps = max(1, math.ceil(math.dist(a, b) * self.k / max(1.0, min(ra, rb) * self.k * 0.5)))
+            steps = max(
+                1, math.ceil(math.dist(a, b) * self.k / max(1.0, min(ra, rb) * self.k * 0.5))
+            )
             for i in range(steps):
                 s = i / steps
-                dense.append(((a[0] + (b[0] - a[0]) * s, a[1] + (b[1] - a[1]) * s), ra + (rb - ra) * s))
+                dense.append(
+                    ((a[0] + (b[0] - a[0]) * s, a[1] + (b[1] - a[1]) * s), ra + (rb - ra) * s)
+                )
         if points:
             dense.append((points[-1], radii[-1]))
         for (x, y), r in dense:

@@ -82,6 +82,10 @@ def demo(app: AppContext, headless: bool, out_dir: Path | None, as_json: bool) -
                             "reply": t.result.reply if t.result else None,
                             "emotion": t.result.emotion if t.result else None,
                             "timings_ms": t.result.timings if t.result else None,
+                            "speech": [
+                                [round(start, 3), round(audio.duration, 3)]
+                                for start, audio in (t.result.speech if t.result else [])
+                            ],
                         }
                         for t in report.turns
                     ],

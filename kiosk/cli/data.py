@@ -1,0 +1,77 @@
+"""``kiosk data``: export or wipe everything stored about the child."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kiosk.cli.context import AppContext, pass_app
+from kiosk.cli.memory import plural_ru, write_json
+
+__all__ = ["data"]
+
+_YES = {"да", "д", "yes", "y"}
+
+
+@click.group()
+def data() -> None:
+    """Все данные о ребёнке: выгрузить или стереть."""
+
+
+@data.command("export")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Файл JSON (по умолчанию — вывести на экран).",
+)
+@pass_app
+def export_data(app: AppContext, output: Path | None) -> None:
+    """Выгрузить в JSON все разговоры, факты и историю настроек."""
+    from kiosk.store import Store
+
+    with Store.open(app.paths.database) as store:
+        everything = store.export_all()
+    write_json(everything, output)
+    if output is not None:
+        conversations = everything["conversations"]
+        turns = sum(len(c["turns"]) for c in conversations)
+        click.echo(
+            f"Сохранено в {output}: "
+            f"{plural_ru(len(conversations), 'разговор', 'разговора', 'разговоров')}, "
+            f"{plural_ru(turns, 'реплика', 'реплики', 'реплик')}, "
+            f"{plural_ru(len(everything['facts']), 'факт', 'факта', 'фактов')}"
+        )
+
+
+@data.command("wipe")
+@click.option("--yes", is_flag=True, help="Не спрашивать подтверждения.")
+@pass_app
+def wipe_data(app: AppContext, yes: bool) -> None:
+    """Стереть все разговоры и всё, что Аня помнит о ребёнке (настройки останутся)."""
+    from kiosk.store import Store
+
+    if not yes:
+        try:
+            answer = click.prompt(
+                "Стереть все разговоры и всё, что Аня помнит о ребёнке? "
+                "Настройки останутся. Отменить это нельзя. [да/нет]",
+                default="нет",
+                show_default=False,
+            )
+        except click.Abort:
+            answer = "нет"
+        if answer.strip().lower() not in _YES:
+            click.echo("Ничего не стёрто.")
+            sys.exit(1)
+    with Store.open(app.paths.database) as store:
+        counts = store.wipe_child_data()
+    click.echo(
+        "Стёрто: "
+        f"{plural_ru(counts['conversations'], 'разговор', 'разговора', 'разговоров')}, "
+        f"{plural_ru(counts['turns'], 'реплика', 'реплики', 'реплик')}, "
+        f"{plural_ru(counts['facts'], 'факт', 'факта', 'фактов')}. Настройки сохранены."
+    )

@@ -1,0 +1,185 @@
+"""Acoustic echo cancellation: remove Аня's own voice from the microphone.
+
+A thin adapter around WebRTC's audio processing module (AEC3, noise suppression,
+high-pass filter) as shipped in the ``livekit`` wheel, which runs fully offline.
+The speaker's audio is queued as the *reference* when it is handed to the
+speaker; every microphone frame consumes the same duration of reference, so the
+reference queue drains in step with the speaker's own queue. AEC3 estimates the
+remaining delay (output latency + the room) itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+from kiosk.errors import AudioFormatError
+from kiosk.events import AudioFrame
+
+__all__ = ["APM_FRAME_MS", "EchoCanceller"]
+
+_LOGGER = logging.getLogger(__name__)
+
+APM_FRAME_MS = 10
+"""WebRTC's audio processing takes exactly 10 ms frames."""
+
+_HISTORY_S = 30.0
+"""Seconds of consumed reference kept for ``reference_between`` (wake-word echo checks)."""
+
+
+def _load_rtc() -> Any:
+    try:
+        from livekit import rtc
+    except ImportError as exc:
+        raise RuntimeError(
+            "echo cancellation needs the livekit wheel: pip install livekit==1.2.0 "
+            "(the kiosk's [echo] extra)"
+        ) from exc
+    return rtc
+
+
+class EchoCanceller:
+    """Cleans microphone frames of the speaker's echo (WebRTC AEC3 via ``livekit``).
+
+    Thread-safe: ``feed_reference`` and ``flush_reference`` may be called from the
+    playback side while ``process`` runs on the capture side.
+    """
+
+    def __init__(
+        self,
+        sample_rate: int = 16000,
+        *,
+        noise_suppression: bool = True,
+        high_pass_filter: bool = True,
+        max_reference_s: float = 60.0,
+    ) -> None:
+        """Create the processing module for ``sample_rate`` Hz mono audio.
+
+        ``max_reference_s``: seconds of queued reference kept at most; older audio
+        is dropped (a reference fed and never played must not grow forever).
+        Raises ``RuntimeError`` naming the extra when ``livekit`` is missing.
+        """
+        rtc = _load_rtc()
+        self._rtc = rtc
+        self.sample_rate = sample_rate
+        self._chunk = sample_rate * APM_FRAME_MS // 1000
+        self._apm = rtc.AudioProcessingModule(
+            echo_cancellation=True,
+            noise_suppression=noise_suppression,
+            high_pass_filter=high_pass_filter,
+            auto_gain_control=False,
+        )
+        self._pending = bytearray()  # reference samples not yet matched to a mic frame
+        self._max_pending = int(max_reference_s * sample_rate) * 2
+        self._lock = threading.Lock()
+        self._history: deque[tuple[float, bytes]] = deque(
+            maxlen=max(1, int(_HISTORY_S * 1000 / APM_FRAME_MS))
+        )
+        self.frames_processed = 0
+        """Microphone frames cleaned so far."""
+
+    # --- the speaker side -----------------------------------------------------------
+
+    def feed_reference(self, pcm: bytes, sample_rate: int) -> None:
+        """Queue audio handed to the speaker (16-bit mono at ``sample_rate``).
+
+        Call it when the same audio goes to ``AudioOut.play``: the reference then
+        queues behind what is still playing, exactly like the speaker's queue.
+        """
+        from kiosk.audio.wav import resample
+
+        if not pcm:
+            return
+        if len(pcm) % 2:
+            pcm = pcm[:-1]
+        pcm = resample(pcm, sample_rate, self.sample_rate)
+        with self._lock:
+            self._pending += pcm
+            excess = len(self._pending) - self._max_pending
+            if excess > 0:
+                del self._pending[:excess]
+                dropped_ms = excess // 2 * 1000 // self.sample_rate
+                _LOGGER.warning("echo reference overflow: dropped %d ms", dropped_ms)
+
+    def flush_reference(self) -> None:
+        """Forget queued reference (barge-in: call it with ``AudioOut.flush``)."""
+        with self._lock:
+            self._pending.clear()
+
+    def pending_reference(self) -> float:
+        """Seconds of reference queued and not yet matched to microphone audio."""
+        with self._lock:
+            return len(self._pending) / 2 / self.sample_rate
+
+    # --- the microphone side --------------------------------------------------------
+
+    def process(self, frame: AudioFrame) -> AudioFrame:
+        """Return ``frame`` with the echo removed (same length, rate and timestamp).
+
+        Feeds the matching reference (silence when none is queued) before each
+        10 ms piece of the microphone frame.
+        """
+        if frame.sample_rate != self.sample_rate or len(frame.pcm) % (self._chunk * 2):
+            raise AudioFormatError(
+                f"Эхоподавление: кадр {len(frame.pcm) // 2} отсчётов при {frame.sample_rate} Гц, "
+                f"а нужно кратное {self._chunk} при {self.sample_rate} Гц",
+                "audio.frame_ms должно быть 10, 20 или 30, а частота — как у эхоподавителя",
+            )
+        chunk_bytes = self._chunk * 2
+        pieces = len(frame.pcm) // chunk_bytes
+        with self._lock:
+            reference = bytes(self._pending[: pieces * chunk_bytes])
+            del self._pending[: pieces * chunk_bytes]
+        reference += bytes(pieces * chunk_bytes - len(reference))
+        cleaned = bytearray()
+        rtc = self._rtc
+        for i in range(pieces):
+            at = i * chunk_bytes
+            far = rtc.AudioFrame(
+                bytearray(reference[at : at + chunk_bytes]), self.sample_rate, 1, self._chunk
+            )
+            self._apm.process_reverse_stream(far)
+            near = rtc.AudioFrame(
+                bytearray(frame.pcm[at : at + chunk_bytes]), self.sample_rate, 1, self._chunk
+            )
+            self._apm.process_stream(near)  # cleans the frame in place
+            cleaned += near.data.tobytes()
+        self._history.append((frame.timestamp, reference))
+        self.frames_processed += 1
+        return AudioFrame(
+            pcm=bytes(cleaned), sample_rate=frame.sample_rate, timestamp=frame.timestamp
+        )
+
+    def reference_between(self, start: float, end: float) -> bytes:
+        """The reference that was matched to microphone audio from ``start`` to ``end`` s.
+
+        Times are the microphone stream's; audio before the kept history (30 s) or
+        with no frame processed yet comes back as silence, so the result always
+        has ``end - start`` seconds.
+        """
+        total = max(0, int(round((end - start) * self.sample_rate)))
+        out = np.zeros(total, dtype="<i2")
+        with self._lock:
+            history = list(self._history)
+        for timestamp, pcm in history:
+            samples = np.frombuffer(pcm, dtype="<i2")
+            at = int(round((timestamp - start) * self.sample_rate))
+            lo, hi = max(0, at), min(total, at + len(samples))
+            if hi > lo:
+                out[lo:hi] = samples[lo - at : hi - at]
+        return out.tobytes()
+
+    def last_reference_dbfs(self) -> float:
+        """RMS level (dBFS) of the reference matched to the last processed frame."""
+        with self._lock:
+            if not self._history:
+                return -math.inf
+            pcm = self._history[-1][1]
+        from kiosk.listen.vad import frame_dbfs
+
+        return frame_dbfs(pcm)
