@@ -14,14 +14,16 @@ import logging
 import math
 import threading
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from kiosk.errors import AudioFormatError
 from kiosk.events import AudioFrame
+from kiosk.listen.vad import frame_dbfs
 
-__all__ = ["APM_FRAME_MS", "EchoCanceller"]
+__all__ = ["APM_FRAME_MS", "SILENT_LEVELS", "EchoCanceller", "EchoLevels", "simulate_room"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -30,6 +32,27 @@ APM_FRAME_MS = 10
 
 _HISTORY_S = 30.0
 """Seconds of consumed reference kept for ``reference_between`` (wake-word echo checks)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EchoLevels:
+    """Levels of one processed frame, for barge-in decisions (all RMS, dBFS)."""
+
+    mic_dbfs: float
+    """The microphone frame as captured (echo included)."""
+    reference_dbfs: float
+    """The reference matched to it (what the speaker was given; -inf when silent)."""
+    cleaned_dbfs: float
+    """The frame after echo cancellation."""
+
+    @property
+    def cancelled_db(self) -> float:
+        """How much quieter the cleaned frame is than the captured one (dB)."""
+        return max(self.mic_dbfs, -90.0) - max(self.cleaned_dbfs, -90.0)
+
+
+SILENT_LEVELS = EchoLevels(-math.inf, -math.inf, -math.inf)
+"""Levels before any frame was processed: no sound anywhere."""
 
 
 def _load_rtc() -> Any:
@@ -82,6 +105,8 @@ class EchoCanceller:
         )
         self.frames_processed = 0
         """Microphone frames cleaned so far."""
+        self.last_levels = SILENT_LEVELS
+        """Levels of the last processed frame (hand them to ``BargeInDetector.feed``)."""
 
     # --- the speaker side -----------------------------------------------------------
 
@@ -151,9 +176,9 @@ class EchoCanceller:
             cleaned += near.data.tobytes()
         self._history.append((frame.timestamp, reference))
         self.frames_processed += 1
-        return AudioFrame(
-            pcm=bytes(cleaned), sample_rate=frame.sample_rate, timestamp=frame.timestamp
-        )
+        out = bytes(cleaned)
+        self.last_levels = EchoLevels(frame_dbfs(frame.pcm), frame_dbfs(reference), frame_dbfs(out))
+        return AudioFrame(pcm=out, sample_rate=frame.sample_rate, timestamp=frame.timestamp)
 
     def reference_between(self, start: float, end: float) -> bytes:
         """The reference that was matched to microphone audio from ``start`` to ``end`` s.
@@ -174,12 +199,32 @@ class EchoCanceller:
                 out[lo:hi] = samples[lo - at : hi - at]
         return out.tobytes()
 
-    def last_reference_dbfs(self) -> float:
-        """RMS level (dBFS) of the reference matched to the last processed frame."""
-        with self._lock:
-            if not self._history:
-                return -math.inf
-            pcm = self._history[-1][1]
-        from kiosk.listen.vad import frame_dbfs
 
-        return frame_dbfs(pcm)
+def simulate_room(
+    pcm: bytes,
+    sample_rate: int = 16000,
+    *,
+    delay_ms: float = 50.0,
+    gain_db: float = -6.0,
+    reverb_db: float = -3.0,
+    decay_ms: float = 60.0,
+    seed: int = 0,
+) -> bytes:
+    """What a microphone hears of ``pcm`` played in a small room (tests and ``kiosk bench``).
+
+    The impulse response is a direct path after ``delay_ms`` followed by a noise
+    tail (reverberation) ``reverb_db`` relative to the direct path in energy, whose
+    amplitude falls by 1/e every ``decay_ms``. The echo's overall energy is
+    ``gain_db`` relative to the input; the result has the length of ``pcm``.
+    """
+    rng = np.random.default_rng(seed)
+    tail_len = int(sample_rate * decay_ms * 5 / 1000)
+    tail = rng.standard_normal(tail_len) * np.exp(
+        -np.arange(tail_len) / (sample_rate * decay_ms / 1000)
+    )
+    tail *= math.sqrt(10 ** (reverb_db / 10) / float(np.sum(tail**2)))
+    response = np.concatenate([np.zeros(int(sample_rate * delay_ms / 1000)), [1.0], tail])
+    response *= 10 ** (gain_db / 20) / math.sqrt(float(np.sum(response**2)))
+    x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    echo = np.convolve(x, response)[: len(x)]
+    return np.clip(np.round(echo), -32768, 32767).astype("<i2").tobytes()

@@ -7,7 +7,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -16,7 +16,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from sqlite_utils import Database
 
 from kiosk.errors import StoreError
-from kiosk.store.migrations import LATEST_VERSION, apply_migrations, current_version
+from kiosk.store.connection import HINT_WRITE, open_database
 from kiosk.store.records import (
     ROLES,
     Conversation,
@@ -28,20 +28,12 @@ from kiosk.store.records import (
 )
 from kiosk.store.search import fts_query
 
-__all__ = ["BUSY_TIMEOUT_MS", "Store"]
+__all__ = ["Store"]
 
 _LOGGER = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_MS = 5000
-"""How long a write waits for another process (daemon vs. admin) to finish its own."""
-
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
-
-_HINT_WRITE = (
-    "проверьте, что папка данных доступна для записи пользователю kiosk и что диск "
-    "не заполнен (df -h), или укажите другую папку в paths.data_dir"
-)
 
 
 def _locked(method: Callable[Concatenate[Store, _P], _R]) -> Callable[Concatenate[Store, _P], _R]:
@@ -56,10 +48,16 @@ def _locked(method: Callable[Concatenate[Store, _P], _R]) -> Callable[Concatenat
                 )
             try:
                 return method(self, *args, **kwargs)
-            except sqlite3.OperationalError as exc:
-                raise StoreError(f"Ошибка базы {self.path}: {exc}", _HINT_WRITE) from exc
+            except sqlite3.DatabaseError as exc:  # locked too long, disk full, damaged file
+                raise StoreError(f"Ошибка базы {self.path}: {exc}", HINT_WRITE) from exc
 
     return wrapper
+
+
+_CONVERSATIONS = (
+    "SELECT c.*, (SELECT count(*) FROM turns t WHERE t.conversation_id = c.id) AS turn_count"
+    " FROM conversations c"
+)
 
 
 def _dump(value: Any) -> str:
@@ -92,69 +90,8 @@ class Store:
         file is left untouched).
         """
         path = Path(path).expanduser()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(
-                f"Не удаётся создать папку для базы {path.parent}: {exc.strerror or exc}",
-                "укажите в paths.data_dir (или KIOSK_PATHS__DATA_DIR) папку, куда можно писать",
-            ) from exc
-        if path.is_dir():
-            raise StoreError(
-                f"На месте файла базы {path} лежит папка",
-                "переименуйте эту папку или укажите другую папку данных",
-            )
-        try:
-            conn = sqlite3.connect(
-                str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(f"Не удаётся открыть базу {path}: {exc}", _HINT_WRITE) from exc
-        try:
-            db = Database(conn, execute_plugins=False)
-            version = cls._check_file(db, path)
-            cls._configure(db, path)
-            version = apply_migrations(db)
-        except BaseException:
-            conn.close()
-            raise
-        _LOGGER.debug("database %s open (schema v%d)", path, version, extra={"stage": "store"})
+        db, version = open_database(path)
         return cls(db, path, version)
-
-    @staticmethod
-    def _check_file(db: Database, path: Path) -> int:
-        """Read the schema version without writing anything; refuse foreign files."""
-        try:
-            version = current_version(db)
-        except sqlite3.OperationalError as exc:
-            raise StoreError(f"Не удаётся прочитать базу {path}: {exc}", _HINT_WRITE) from exc
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"Файл {path} — не база данных kiosk или он повреждён ({exc})",
-                "файл оставлен как есть; переименуйте его (kiosk создаст новую базу) "
-                "или восстановите из резервной копии",
-            ) from exc
-        if version > LATEST_VERSION:
-            raise StoreError(
-                f"База {path} создана более новой версией kiosk "
-                f"(схема v{version}, эта версия знает до v{LATEST_VERSION})",
-                "обновите kiosk; файл базы не изменён",
-            )
-        return version
-
-    @staticmethod
-    def _configure(db: Database, path: Path) -> None:
-        try:
-            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            db.execute("PRAGMA foreign_keys = ON")
-            db.enable_wal()
-            # FULL: every commit reaches the disk, so a power cut loses at most the
-            # turn in flight (WAL with NORMAL may lose the last few commits).
-            db.execute("PRAGMA synchronous = FULL")
-        except sqlite3.Error as exc:
-            raise StoreError(f"Не удаётся писать в базу {path}: {exc}", _HINT_WRITE) from exc
-        if db.journal_mode != "wal":
-            _LOGGER.warning("database %s is not in WAL mode (%s)", path, db.journal_mode)
 
     def close(self) -> None:
         """Close the database (idempotent)."""
@@ -206,8 +143,7 @@ class Store:
 
     def _conversation_row(self, conversation_id: int) -> dict[str, Any]:
         rows = self._rows(
-            "SELECT c.*, (SELECT count(*) FROM turns t WHERE t.conversation_id = c.id)"
-            " AS turn_count FROM conversations c WHERE c.id = ?",
+            f"{_CONVERSATIONS} WHERE c.id = ?",
             [conversation_id],
         )
         if not rows:
@@ -232,8 +168,7 @@ class Store:
             where = "WHERE c.started_at >= ? AND c.started_at < ?"
             params = [format_time(start), format_time(end)]
         rows = self._rows(
-            "SELECT c.*, (SELECT count(*) FROM turns t WHERE t.conversation_id = c.id)"
-            f" AS turn_count FROM conversations c {where} ORDER BY c.id DESC LIMIT ?",
+            f"{_CONVERSATIONS} {where} ORDER BY c.id DESC LIMIT ?",
             [*params, limit],
         )
         return [Conversation.from_row(r) for r in rows]
@@ -469,7 +404,8 @@ class Store:
     def export_all(self) -> dict[str, Any]:
         """Everything stored about the child, as a JSON-able dict."""
         conversations = []
-        for conversation in self._iter_conversations():
+        for row in self._rows(f"{_CONVERSATIONS} ORDER BY c.id"):
+            conversation = Conversation.from_row(row)
             item = conversation.to_dict()
             item["turns"] = [
                 Turn.from_row(r).to_dict()
@@ -487,13 +423,6 @@ class Store:
             "facts": [f.to_dict() for f in self.facts(include_forgotten=True)],
             "settings_history": [{**r, "value": json.loads(r["value"])} for r in history],
         }
-
-    def _iter_conversations(self) -> Iterator[Conversation]:
-        rows = self._rows(
-            "SELECT c.*, (SELECT count(*) FROM turns t WHERE t.conversation_id = c.id)"
-            " AS turn_count FROM conversations c ORDER BY c.id"
-        )
-        return (Conversation.from_row(r) for r in rows)
 
     @_locked
     def wipe_child_data(self) -> dict[str, int]:

@@ -135,3 +135,26 @@ def test_closed_store_refuses_work_with_store_error(tmp_path: Path) -> None:
     store.close()  # idempotent
     with pytest.raises(StoreError, match="закрыта"):
         store.facts()
+
+
+def test_two_processes_opening_a_fresh_file_at_once_both_succeed(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "kiosk.db"
+    versions: list[int] = []
+    errors: list[BaseException] = []
+
+    def open_once() -> None:
+        try:
+            with Store.open(path) as store:  # a connection each, like daemon + admin
+                versions.append(store.schema_version)
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_once) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert versions == [LATEST_VERSION] * 4
