@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
+
+# pygame prints a banner on import; the kiosk's output is for parents, not for SDL.
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 from kiosk.avatar.base import AvatarRenderer, Display, FacePose
 

@@ -61,7 +61,8 @@ class BargeInDetector:
         min_speech_ms: int = 120,
         window_ms: int = 180,
         energy_floor_dbfs: float = -45.0,
-        max_cancelled_db: float = 8.0,
+        max_cancelled_db: float = 12.0,
+        max_echo_similarity: float = 0.6,
         echo_tail_ms: int = 300,
         reference_floor_dbfs: float = -55.0,
         warmup_ms: int = 2500,
@@ -75,8 +76,12 @@ class BargeInDetector:
         While the reference is active (louder than ``reference_floor_dbfs`` within
         the last ``echo_tail_ms``: output latency + room delay + reverberation), a
         voiced frame counts only when the canceller took it down by at most
-        ``max_cancelled_db``: a converged canceller removes 20-60 dB of pure echo,
-        so a frame it barely touched holds sound the reference does not explain.
+        ``max_cancelled_db`` (a converged canceller removes 20-60 dB of pure echo,
+        so a frame it barely touched holds sound the reference does not explain)
+        and the cleaned frame's waveform does not follow the reference
+        (``EchoLevels.echo_similarity`` below ``max_echo_similarity``: AEC3 now and
+        then lets ~100 ms of echo through untouched, which scores 0.8-1.0, while
+        the child's voice over the echo scores 0.1-0.5).
         For the first ``warmup_ms`` of active reference after start-up the
         canceller is still converging and leaves echo through, so nothing counts
         then (only the first reply after boot cannot be interrupted at once).
@@ -92,6 +97,7 @@ class BargeInDetector:
         self.frame_ms = frame_ms
         self.energy_floor_dbfs = energy_floor_dbfs
         self.max_cancelled_db = max_cancelled_db
+        self.max_echo_similarity = max_echo_similarity
         self.reference_floor_dbfs = reference_floor_dbfs
         self.warmup_ms = warmup_ms
         self.reference_ms = 0
@@ -142,7 +148,11 @@ class BargeInDetector:
             return False
         if not active or levels is None:
             return True
-        return self.warmed_up and levels.cancelled_db <= self.max_cancelled_db
+        return (
+            self.warmed_up
+            and levels.cancelled_db <= self.max_cancelled_db
+            and levels.echo_similarity < self.max_echo_similarity
+        )
 
     def feed(self, frame: AudioFrame, levels: EchoLevels | None = None) -> Cancel | None:
         """Take one cleaned frame; return ``Cancel("barge-in")`` the first time it fires."""

@@ -23,7 +23,14 @@ from kiosk.errors import AudioFormatError
 from kiosk.events import AudioFrame
 from kiosk.listen.vad import frame_dbfs
 
-__all__ = ["APM_FRAME_MS", "SILENT_LEVELS", "EchoCanceller", "EchoLevels", "simulate_room"]
+__all__ = [
+    "APM_FRAME_MS",
+    "SILENT_LEVELS",
+    "EchoCanceller",
+    "EchoLevels",
+    "echo_similarity",
+    "simulate_room",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -44,6 +51,9 @@ class EchoLevels:
     """The reference matched to it (what the speaker was given; -inf when silent)."""
     cleaned_dbfs: float
     """The frame after echo cancellation."""
+    echo_similarity: float = 0.0
+    """Best normalised correlation (0..1) of the cleaned frame with the reference of
+    the last ``max_delay_ms``: near 1 when echo leaked through uncancelled."""
 
     @property
     def cancelled_db(self) -> float:
@@ -51,7 +61,7 @@ class EchoLevels:
         return max(self.mic_dbfs, -90.0) - max(self.cleaned_dbfs, -90.0)
 
 
-SILENT_LEVELS = EchoLevels(-math.inf, -math.inf, -math.inf)
+SILENT_LEVELS = EchoLevels(-math.inf, -math.inf, -math.inf, 0.0)
 """Levels before any frame was processed: no sound anywhere."""
 
 
@@ -80,11 +90,14 @@ class EchoCanceller:
         noise_suppression: bool = True,
         high_pass_filter: bool = True,
         max_reference_s: float = 60.0,
+        max_delay_ms: float = 400.0,
     ) -> None:
         """Create the processing module for ``sample_rate`` Hz mono audio.
 
         ``max_reference_s``: seconds of queued reference kept at most; older audio
         is dropped (a reference fed and never played must not grow forever).
+        ``max_delay_ms``: the longest echo delay (output latency + room) searched
+        when measuring ``EchoLevels.echo_similarity``.
         Raises ``RuntimeError`` naming the extra when ``livekit`` is missing.
         """
         rtc = _load_rtc()
@@ -103,6 +116,7 @@ class EchoCanceller:
         self._history: deque[tuple[float, bytes]] = deque(
             maxlen=max(1, int(_HISTORY_S * 1000 / APM_FRAME_MS))
         )
+        self._recent = np.zeros(int(sample_rate * max_delay_ms / 1000), dtype=np.float64)
         self.frames_processed = 0
         """Microphone frames cleaned so far."""
         self.last_levels = SILENT_LEVELS
@@ -177,7 +191,15 @@ class EchoCanceller:
         self._history.append((frame.timestamp, reference))
         self.frames_processed += 1
         out = bytes(cleaned)
-        self.last_levels = EchoLevels(frame_dbfs(frame.pcm), frame_dbfs(reference), frame_dbfs(out))
+        ref_samples = np.frombuffer(reference, dtype="<i2").astype(np.float64)
+        self._recent = np.concatenate([self._recent[len(ref_samples) :], ref_samples])
+        out_dbfs = frame_dbfs(out)
+        similarity = 0.0
+        if out_dbfs > -60.0 and np.any(self._recent):
+            similarity = echo_similarity(np.frombuffer(out, dtype="<i2"), self._recent)
+        self.last_levels = EchoLevels(
+            frame_dbfs(frame.pcm), frame_dbfs(reference), out_dbfs, similarity
+        )
         return AudioFrame(pcm=out, sample_rate=frame.sample_rate, timestamp=frame.timestamp)
 
     def reference_between(self, start: float, end: float) -> bytes:
@@ -198,6 +220,31 @@ class EchoCanceller:
             if hi > lo:
                 out[lo:hi] = samples[lo - at : hi - at]
         return out.tobytes()
+
+
+def echo_similarity(signal: np.ndarray, reference: np.ndarray) -> float:
+    """Best normalised correlation of ``signal`` with an equally long piece of ``reference``.
+
+    ``reference`` ends with the samples played during ``signal``; every earlier
+    alignment (a delay up to ``len(reference) - len(signal)`` samples) is tried.
+    Reverberation spreads the echo, so pure echo in a room scores ~0.5-0.9 and
+    unrelated speech ~0.1.
+    """
+    y = np.asarray(signal, dtype=np.float64)
+    x = np.asarray(reference, dtype=np.float64)
+    n, m = len(y), len(x)
+    if n == 0 or m < n:
+        return 0.0
+    y_norm = math.sqrt(float(np.dot(y, y)))
+    if y_norm == 0:
+        return 0.0
+    size = 1 << (n + m - 1).bit_length()
+    cross = np.fft.irfft(np.fft.rfft(x, size) * np.conj(np.fft.rfft(y, size)), size)[: m - n + 1]
+    energy = np.concatenate([[0.0], np.cumsum(x * x)])
+    window = np.sqrt(np.maximum(energy[n:] - energy[:-n], 0.0))
+    scores = np.abs(cross) / (y_norm * np.maximum(window, 1e-9 * y_norm + 1e-9))
+    scores[window < 1e-6 * y_norm] = 0.0
+    return float(min(1.0, scores.max()))
 
 
 def simulate_room(

@@ -17,9 +17,8 @@ __all__ = ["Transcriber", "make_transcriber"]
 _INSTALL_HINT = "./install.sh или kiosk models install-defaults"
 
 
-def _model_dir(settings: Settings, paths: Paths) -> Path:
-    """The folder of the configured STT model: a path as given, or a name from the store."""
-    name = settings.stt.model
+def _model_dir(paths: Paths, name: str) -> Path:
+    """The folder of the STT model ``name``: a path as given, or a name from the store."""
     given = Path(name).expanduser()
     if given.is_dir():
         return given
@@ -28,22 +27,40 @@ def _model_dir(settings: Settings, paths: Paths) -> Path:
     except ImportError:
         raise ModelMissing(f"Модель распознавания речи {name} не найдена", _INSTALL_HINT) from None
     found = find_model(paths, name, "stt").path
-    # A store entry may name the model's main file; whisper wants its folder.
+    # A store entry may name the model's main file; the engines want its folder.
     return found if found.is_dir() else found.parent
+
+
+def _vosk_model_name(settings: Settings) -> str:
+    """``stt.model``, unless it still names the whisper default: then the manifest's vosk model."""
+    from kiosk.stt.vosk import DEFAULT_VOSK_MODEL
+
+    name = settings.stt.model
+    if name.startswith("whisper"):
+        return DEFAULT_VOSK_MODEL
+    return name
 
 
 def make_transcriber(settings: Settings, paths: Paths) -> Transcriber:
     """The speech recogniser chosen by ``settings.stt`` (loads the model: seconds)."""
+    if settings.stt.engine == "vosk":
+        from kiosk.stt.vosk import VoskTranscriber
+
+        return VoskTranscriber(
+            _model_dir(paths, _vosk_model_name(settings)),
+            sample_rate=settings.audio.sample_rate,
+            language=settings.general.language,
+        )
     if settings.stt.engine != "whisper":
         raise ConfigError(
             f"Движок распознавания речи {settings.stt.engine} пока не поддерживается",
-            'укажите stt.engine = "whisper" в настройках',
+            'укажите stt.engine = "whisper" или "vosk" в настройках',
         )
     from kiosk.stt.whisper import WhisperTranscriber
 
     stt = settings.stt
     return WhisperTranscriber(
-        _model_dir(settings, paths),
+        _model_dir(paths, stt.model),
         device=stt.device,
         compute_type=stt.compute_type,
         beam_size=stt.beam_size,
