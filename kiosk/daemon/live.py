@@ -81,6 +81,7 @@ class LiveLoop:
             child_name=settings.general.child_name,
             history_turns=settings.brain.history_turns,
             on_state=self._on_state,
+            wait_for_playback=True,
         )
 
     def _on_state(self, change: StateChanged) -> None:

@@ -110,8 +110,10 @@ class TurnRunner:
         child_name: str = "",
         history_turns: int = 8,
         on_state: StateListener | None = None,
+        wait_for_playback: bool = False,
     ) -> None:
         self._brain = brain
+        self._wait_for_playback = wait_for_playback
         self._store = store
         self._synth = synthesizer
         self._speaker = speaker
@@ -172,6 +174,7 @@ class TurnRunner:
             await speaker_task
         except asyncio.CancelledError:
             result.cancelled = True
+            timer.mark("cancelled")
             speaker_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await speaker_task
@@ -181,6 +184,15 @@ class TurnRunner:
         timer.mark("done")
         self._store_reply(result, timer)
         end = result.speech_end if result.speech else self._now()
+        if self._wait_for_playback:
+            # Live: the turn lasts until the child has heard the reply (cancellable).
+            try:
+                while self._now() < end:  # noqa: ASYNC110 - the clock is the sound card's
+                    await asyncio.sleep(0.02)
+            except asyncio.CancelledError:
+                result.cancelled = True
+                self._interrupt()
+                raise
         self.set_state(State.LISTENING, "follow-up", at=end)
         return result
 

@@ -2,16 +2,15 @@
 
 ``BargeInDetector`` looks at echo-cancelled microphone frames while Аня speaks. A
 frame counts as the child's ("near-end") speech when webrtcvad calls it voiced,
-it is louder than an energy floor, and it is well above the echo that the
-reference (what the speaker played in the last few hundred ms) can still leave
-after cancellation. The echo's level is learned: the detector tracks how loud
-the residual is relative to the reference while Аня talks, and only frames
-``echo_margin_db`` above that count. Enough near-end frames in a short window →
-``Cancel("barge-in")``.
+it is louder than an energy floor, and, while the reference (what the speaker
+played in the last few hundred ms) is active, the canceller could not take it
+down much and its waveform does not follow the reference: Аня's echo is either
+cancelled by 20-60 dB or, when AEC3 leaks, a near copy of the reference. Enough
+near-end frames in a short window → ``Cancel("barge-in")``.
 
 ``EchoGate`` is the second guard for the wake word: an utterance whose loudness
-follows what the speaker played (envelope correlation at some delay) and that is
-not much louder than that is Аня's own voice, whatever the recogniser made of it.
+follows what the speaker played (envelope correlation at some delay) is Аня's
+own voice, whatever the recogniser made of it.
 """
 
 from __future__ import annotations
@@ -58,8 +57,8 @@ class BargeInDetector:
         frame_ms: int = 30,
         *,
         aggressiveness: int = 2,
-        min_speech_ms: int = 120,
-        window_ms: int = 180,
+        min_speech_ms: int = 90,
+        window_ms: int = 150,
         energy_floor_dbfs: float = -45.0,
         max_cancelled_db: float = 12.0,
         max_echo_similarity: float = 0.6,
@@ -70,8 +69,8 @@ class BargeInDetector:
         """Configure the detector.
 
         ``min_speech_ms`` of near-end frames within the last ``window_ms`` fire it:
-        120 of 180 ms, so with 30 ms frames the decision lands ~120-190 ms after
-        the child starts, inside the 200 ms the kiosk promises.
+        3 of the last 5 frames of 30 ms, so the decision lands ~90-200 ms after
+        the child starts (median 150 ms in tests), inside the kiosk's 200 ms.
 
         While the reference is active (louder than ``reference_floor_dbfs`` within
         the last ``echo_tail_ms``: output latency + room delay + reverberation), a
@@ -185,23 +184,23 @@ class EchoGate:
         self,
         sample_rate: int = 16000,
         *,
-        min_correlation: float = 0.5,
+        min_correlation: float = 0.75,
         max_delay_ms: float = 400.0,
-        max_excess_db: float = 0.0,
         reference_floor_dbfs: float = -55.0,
     ) -> None:
         """Configure the gate.
 
-        Echo when the loudness envelopes correlate at ≥ ``min_correlation`` for
-        some delay up to ``max_delay_ms`` and the utterance is no more than
-        ``max_excess_db`` louder than the reference (the child speaking close to
-        the microphone over Аня is louder than her echo). A reference quieter
+        Echo when the 10 ms loudness envelopes of the utterance and the reference
+        correlate at ≥ ``min_correlation`` for some delay up to ``max_delay_ms``.
+        Measured on the raw microphone in a simulated room: Аня's echo alone
+        scores ~0.87, the child speaking over it 0.5-0.67. A reference quieter
         than ``reference_floor_dbfs`` means the speaker was silent: never echo.
+        No level rule, so the verdict does not depend on the volume or the
+        microphone gain.
         """
         self.sample_rate = sample_rate
         self.min_correlation = min_correlation
         self.max_delay_ms = max_delay_ms
-        self.max_excess_db = max_excess_db
         self.reference_floor_dbfs = reference_floor_dbfs
 
     def judge(self, utterance_pcm: bytes, reference_pcm: bytes) -> EchoVerdict:
@@ -221,11 +220,15 @@ class EchoGate:
             corr = _correlation(mic[lag:], ref[: n - lag])
             if corr > best:
                 best, best_lag = corr, lag
-        echo = best >= self.min_correlation and excess <= self.max_excess_db
-        return EchoVerdict(best, best_lag * 10.0, excess, echo)
+        return EchoVerdict(best, best_lag * 10.0, excess, best >= self.min_correlation)
 
     def is_echo(self, utterance_pcm: bytes, reference_pcm: bytes) -> bool:
-        """True when the utterance is the speaker's audio heard back (see ``judge``)."""
+        """True when the utterance is the speaker's audio heard back (see ``judge``).
+
+        Pass the raw microphone audio of the utterance's window
+        (``EchoCanceller.mic_between``) and the reference of the same window
+        (``EchoCanceller.reference_between``).
+        """
         verdict = self.judge(utterance_pcm, reference_pcm)
         if verdict.is_echo:
             _LOGGER.info(

@@ -113,7 +113,7 @@ class EchoCanceller:
         self._pending = bytearray()  # reference samples not yet matched to a mic frame
         self._max_pending = int(max_reference_s * sample_rate) * 2
         self._lock = threading.Lock()
-        self._history: deque[tuple[float, bytes]] = deque(
+        self._history: deque[tuple[float, bytes, bytes]] = deque(
             maxlen=max(1, int(_HISTORY_S * 1000 / APM_FRAME_MS))
         )
         self._recent = np.zeros(int(sample_rate * max_delay_ms / 1000), dtype=np.float64)
@@ -188,7 +188,7 @@ class EchoCanceller:
             )
             self._apm.process_stream(near)  # cleans the frame in place
             cleaned += near.data.tobytes()
-        self._history.append((frame.timestamp, reference))
+        self._history.append((frame.timestamp, reference, frame.pcm))
         self.frames_processed += 1
         out = bytes(cleaned)
         ref_samples = np.frombuffer(reference, dtype="<i2").astype(np.float64)
@@ -206,15 +206,22 @@ class EchoCanceller:
         """The reference that was matched to microphone audio from ``start`` to ``end`` s.
 
         Times are the microphone stream's; audio before the kept history (30 s) or
-        with no frame processed yet comes back as silence, so the result always
-        has ``end - start`` seconds.
+        not processed yet comes back as silence, so the result always has
+        ``end - start`` seconds.
         """
+        return self._between(start, end, raw=False)
+
+    def mic_between(self, start: float, end: float) -> bytes:
+        """The microphone audio as captured (before cancellation) from ``start`` to ``end`` s."""
+        return self._between(start, end, raw=True)
+
+    def _between(self, start: float, end: float, *, raw: bool) -> bytes:
         total = max(0, int(round((end - start) * self.sample_rate)))
         out = np.zeros(total, dtype="<i2")
         with self._lock:
             history = list(self._history)
-        for timestamp, pcm in history:
-            samples = np.frombuffer(pcm, dtype="<i2")
+        for timestamp, reference, mic in history:
+            samples = np.frombuffer(mic if raw else reference, dtype="<i2")
             at = int(round((timestamp - start) * self.sample_rate))
             lo, hi = max(0, at), min(total, at + len(samples))
             if hi > lo:

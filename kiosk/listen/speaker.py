@@ -67,6 +67,7 @@ _NORM_DBFS = -30.0
 _VAD_WINDOW = 480  # 30 ms at 16 kHz
 _VAD_SMOOTH = 8  # windows in the moving average
 _VAD_MAX_SILENCE = 6  # windows of silence kept inside speech
+_WEIGHTS_PACKAGE = "resemblyzer"
 _MIN_SECONDS = 0.3
 """Shorter audio has too little voice to tell speakers apart."""
 
@@ -168,7 +169,7 @@ def _partial_slices(n_samples: int) -> list[slice]:
 
 def _weights_path() -> Path:
     """``pretrained.pt`` inside the installed resemblyzer package (not imported)."""
-    spec = importlib.util.find_spec("resemblyzer")
+    spec = importlib.util.find_spec(_WEIGHTS_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError(f"resemblyzer is not installed: {INSTALL_HINT}")
     path = Path(next(iter(spec.submodule_search_locations))) / "pretrained.pt"

