@@ -27,6 +27,8 @@ class ContextTooSmall(KioskError):
     """The persona prompt alone does not fit ``brain.n_ctx``."""
 
     exit_code = 2
+
+
 _INSTALL_HINT = (
     "llama-cpp-python is not installed or was built wrongly: run ./install.sh "
     "(or pip install llama-cpp-python==0.3.36; add CMAKE_ARGS=-DGGML_CUDA=on for a GPU)"
@@ -136,7 +138,6 @@ class LlamaEngine:
                 if close is not None:
                     close()
 
-
     def _count_tokens(self, message: ChatMessage) -> int:
         # Template overhead (role markers, separators) is a few tokens per message.
         return len(self._llm.tokenize(message.content.encode("utf-8"), add_bos=False)) + 8
@@ -163,7 +164,9 @@ class LlamaEngine:
                 )
             keep.remove(droppable[0])
         if len(keep) < len(messages):
-            _LOGGER.info("dropped %d old messages to fit n_ctx=%d", len(messages) - len(keep), n_ctx)
+            _LOGGER.info(
+                "dropped %d old messages to fit n_ctx=%d", len(messages) - len(keep), n_ctx
+            )
         used = sum(costs[i] for i in keep)
         return [messages[i] for i in keep], max(min_reply, min(max_tokens, n_ctx - used))
 

@@ -1,4 +1,4 @@
-"""``kiosk run`` as systemd starts it: READY/STATUS/WATCHDOG on a real NOTIFY_SOCKET, turns stored."""
+"""``kiosk run`` as systemd starts it: READY, STATUS and WATCHDOG on a real NOTIFY_SOCKET."""
 
 from __future__ import annotations
 
