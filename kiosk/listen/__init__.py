@@ -8,8 +8,17 @@ from kiosk.listen.base import Endpointer, WakeDetector
 
 if TYPE_CHECKING:
     from kiosk.config import Settings
+    from kiosk.listen.bargein import BargeInDetector
+    from kiosk.listen.echo import EchoCanceller
 
-__all__ = ["Endpointer", "WakeDetector", "make_endpointer", "make_wake_detector"]
+__all__ = [
+    "Endpointer",
+    "WakeDetector",
+    "make_barge_in_detector",
+    "make_echo_canceller",
+    "make_endpointer",
+    "make_wake_detector",
+]
 
 
 def make_endpointer(settings: Settings) -> Endpointer:
@@ -24,3 +33,20 @@ def make_wake_detector(settings: Settings) -> WakeDetector:
     from kiosk.listen.wake import TranscriptWakeDetector
 
     return TranscriptWakeDetector.from_settings(settings.listen)
+
+
+def make_echo_canceller(settings: Settings) -> EchoCanceller:
+    """WebRTC echo cancellation at ``settings.audio``'s rate.
+
+    Raises ``RuntimeError`` naming the extra when the ``livekit`` wheel is missing.
+    """
+    from kiosk.listen.echo import EchoCanceller
+
+    return EchoCanceller(settings.audio.sample_rate)
+
+
+def make_barge_in_detector(settings: Settings) -> BargeInDetector:
+    """The detector that notices the child talking over the avatar."""
+    from kiosk.listen.bargein import BargeInDetector
+
+    return BargeInDetector.from_settings(settings.listen, settings.audio)

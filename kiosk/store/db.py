@@ -354,6 +354,103 @@ class Store:
         )
         return [Fact.from_row(r) for r in rows]
 
+    # --- merged facts and conversation summaries (schema v2) -----------------------
+
+    @_locked
+    def fact_by_key(self, key: str, include_forgotten: bool = True) -> Fact | None:
+        """The newest fact stored under merge ``key`` (e.g. ``like:кошка``), or None."""
+        where = "" if include_forgotten else " AND forgotten_at IS NULL"
+        rows = self._rows(
+            f"SELECT * FROM memory_facts WHERE fact_key = ?{where} ORDER BY id DESC LIMIT 1",
+            [key],
+        )
+        return Fact.from_row(rows[0]) if rows else None
+
+    @_locked
+    def remember_fact(
+        self,
+        key: str,
+        text: str,
+        *,
+        category: str = "general",
+        priority: float = 0.5,
+        source_turn_id: int | None = None,
+        bump: float = 0.05,
+    ) -> tuple[int, bool]:
+        """Add a fact under merge ``key``, or update the one already there.
+
+        An existing fact takes the new text and category (a contradiction replaces
+        the old statement), keeps the higher priority plus ``bump`` (capped at 1),
+        counts one more mention and becomes the most recent. A pinned fact stays
+        pinned; a fact the parent told Аня to forget is left forgotten and unchanged.
+        Returns ``(fact id, created)``.
+        """
+        text = _check_fact_text(text)
+        priority = _check_priority(priority)
+        existing = self.fact_by_key(key)
+        now = utc_now()
+        if existing is None:
+            fact_id = self.add_fact(
+                text, category=category, priority=priority, source_turn_id=source_turn_id
+            )
+            self.db.execute(
+                "UPDATE memory_facts SET fact_key = ?, last_seen_at = ? WHERE id = ?",
+                [key, now, fact_id],
+            )
+            return fact_id, True
+        if existing.forgotten:
+            return existing.id, False
+        merged = min(1.0, max(existing.priority, priority) + bump)
+        self.db.execute(
+            "UPDATE memory_facts SET text = ?, category = ?, priority = ?,"
+            " source_turn_id = coalesce(?, source_turn_id), mentions = mentions + 1,"
+            " last_seen_at = ?, updated_at = ? WHERE id = ?",
+            [text, category, merged, source_turn_id, now, now, existing.id],
+        )
+        return existing.id, False
+
+    @_locked
+    def fact_mentions(self, fact_id: int) -> int:
+        """How many times the child said this fact (1 for a new or hand-added one)."""
+        return int(self._fact_row(fact_id).get("mentions") or 1)
+
+    @_locked
+    def set_conversation_summary(
+        self, conversation_id: int, summary: str, through_turn_id: int = 0
+    ) -> None:
+        """Store the rolling summary of a conversation up to turn ``through_turn_id``."""
+        self._conversation_row(conversation_id)
+        self.db.execute(
+            "INSERT INTO conversation_summaries (conversation_id, summary, through_turn_id,"
+            " updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (conversation_id) DO UPDATE SET"
+            " summary = excluded.summary, through_turn_id = excluded.through_turn_id,"
+            " updated_at = excluded.updated_at",
+            [conversation_id, summary.strip(), through_turn_id, utc_now()],
+        )
+
+    @_locked
+    def conversation_summary(self, conversation_id: int) -> tuple[str, int]:
+        """(summary, last summarised turn id) of a conversation; ``("", 0)`` when none."""
+        row = self.db.execute(
+            "SELECT summary, through_turn_id FROM conversation_summaries"
+            " WHERE conversation_id = ?",
+            [conversation_id],
+        ).fetchone()
+        return (str(row[0]), int(row[1])) if row else ("", 0)
+
+    @_locked
+    def recent_summaries(
+        self, limit: int = 3, exclude_conversation: int | None = None
+    ) -> list[tuple[int, str]]:
+        """(conversation id, summary) of the latest summarised conversations, oldest first."""
+        rows = self.db.execute(
+            "SELECT conversation_id, summary FROM conversation_summaries"
+            " WHERE conversation_id IS NOT ? AND summary != ''"
+            " ORDER BY conversation_id DESC LIMIT ?",
+            [exclude_conversation, limit],
+        ).fetchall()
+        return [(int(r[0]), str(r[1])) for r in reversed(rows)]
+
     # --- settings history and metrics ----------------------------------------------
 
     @_locked
@@ -442,6 +539,7 @@ class Store:
         }
         with db.atomic():
             db.execute("DELETE FROM memory_facts")
+            db.execute("DELETE FROM conversation_summaries")
             db.execute("DELETE FROM turns")
             db.execute("DELETE FROM conversations")
             # The triggers already emptied them; this also clears anything left from

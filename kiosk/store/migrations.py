@@ -123,7 +123,29 @@ class Migration:
     """Runs the step; called inside a transaction that also records the version."""
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _migrate_1_initial),)
+def _migrate_2_memory(db: Database) -> None:
+    """Fact keys for merging duplicates, mention counts, and per-conversation summaries."""
+    statements = [
+        "ALTER TABLE memory_facts ADD COLUMN fact_key TEXT",
+        "ALTER TABLE memory_facts ADD COLUMN mentions INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE memory_facts ADD COLUMN last_seen_at TEXT",
+        "CREATE INDEX idx_memory_facts_key ON memory_facts (fact_key)",
+        """CREATE TABLE conversation_summaries (
+            conversation_id INTEGER PRIMARY KEY
+                REFERENCES conversations (id) ON DELETE CASCADE,
+            summary TEXT NOT NULL,
+            through_turn_id INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL
+        )""",
+    ]
+    for statement in statements:
+        db.execute(statement)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _migrate_1_initial),
+    Migration(2, "memory keys and conversation summaries", _migrate_2_memory),
+)
 """Every migration, in order. Append only: a released step never changes."""
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -32,13 +32,8 @@ def _model_dir(paths: Paths, name: str) -> Path:
 
 
 def _vosk_model_name(settings: Settings) -> str:
-    """``stt.model``, unless it still names the whisper default: then the manifest's vosk model."""
-    from kiosk.stt.vosk import DEFAULT_VOSK_MODEL
-
-    name = settings.stt.model
-    if name.startswith("whisper"):
-        return DEFAULT_VOSK_MODEL
-    return name
+    """``stt.vosk_model`` (``stt.model`` names the whisper model)."""
+    return settings.stt.vosk_model
 
 
 def make_transcriber(settings: Settings, paths: Paths) -> Transcriber:

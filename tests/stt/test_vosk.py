@@ -274,6 +274,8 @@ def test_grammar_limits_the_words_to_the_listed_ones(
 
 
 def test_factory_builds_vosk_from_a_model_folder(korean_model_dir: Path) -> None:
-    settings = Settings.model_validate({"stt": {"engine": "vosk", "model": str(korean_model_dir)}})
+    settings = Settings.model_validate(
+        {"stt": {"engine": "vosk", "vosk_model": str(korean_model_dir)}}
+    )
     transcriber = make_transcriber(settings, resolve_paths(settings))
     assert isinstance(transcriber, VoskTranscriber)

@@ -147,9 +147,3 @@ def test_factory_reports_an_uninstalled_model_name(tmp_path: Path) -> None:
     )
     with pytest.raises(ModelMissing):
         make_transcriber(settings, resolve_paths(settings).ensure())
-
-
-def test_factory_refuses_an_engine_it_does_not_have(tmp_path: Path) -> None:
-    settings = Settings(stt=STTSettings(engine="vosk"))
-    with pytest.raises(ConfigError):
-        make_transcriber(settings, resolve_paths(settings))

@@ -1,0 +1,132 @@
+"""The parent's console: one Textual app, a tab per job, usable at 80x24 with keys only."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from kiosk.admin.i18n import tr
+from kiosk.config import Settings
+from kiosk.errors import KioskError
+from kiosk.paths import Paths
+from kiosk.store import Store
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
+
+__all__ = ["TABS", "AdminApp"]
+
+_LOGGER = logging.getLogger(__name__)
+
+TABS: tuple[tuple[str, str], ...] = (
+    ("dashboard", "Обзор"),
+    ("conversations", "Разговоры"),
+    ("memory", "Память"),
+    ("persona", "Персонаж"),
+    ("settings", "Настройки"),
+    ("chat", "Чат"),
+    ("service", "Служба"),
+)
+"""Tab id and Russian title, in order (F1..F7)."""
+
+
+class AdminApp(App[None]):
+    """``kiosk admin``: dashboard, conversations, memory, persona, settings, chat, service."""
+
+    TITLE = "Киоск — пульт родителя"
+    CSS = """
+    Screen { layers: base overlay; }
+    TabbedContent { height: 1fr; }
+    TabPane { padding: 0 1; }
+    .muted { color: $text-muted; }
+    .stale { color: $warning; text-style: bold; }
+    .error-line { color: $error; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Выход", priority=True),
+        *(
+            Binding(f"f{i}", f"show_tab('{tab}')", title, show=False, priority=True)
+            for i, (tab, title) in enumerate(TABS, start=1)
+        ),
+    ]
+
+    def __init__(self, settings: Settings, paths: Paths, *, reconnect_s: float = 2.0) -> None:
+        super().__init__()
+        self.settings = settings
+        """The current settings (replaced when the parent saves a change)."""
+        self.paths = paths
+        """Resolved paths (database, personas, socket)."""
+        self.reconnect_s = reconnect_s
+        """Seconds between attempts to reach the daemon's socket."""
+        self.daemon_up = False
+        """Whether the daemon answered last time we asked."""
+        self.store = Store.open(paths.database)
+        """The database, shared by every tab (thread-safe)."""
+
+    @property
+    def socket_path(self) -> Path:
+        """The daemon's control socket."""
+        return self.paths.socket_path
+
+    def compose(self) -> ComposeResult:
+        """Tabs and the footer with the key bindings."""
+        from kiosk.admin.chat import ChatPane
+        from kiosk.admin.conversations import ConversationsPane
+        from kiosk.admin.dashboard import DashboardPane
+        from kiosk.admin.memory import MemoryPane
+        from kiosk.admin.persona_tab import PersonaPane
+        from kiosk.admin.service import ServicePane
+        from kiosk.admin.settings_tab import SettingsPane
+
+        panes: dict[str, type[Widget]] = {
+            "dashboard": DashboardPane,
+            "conversations": ConversationsPane,
+            "memory": MemoryPane,
+            "persona": PersonaPane,
+            "settings": SettingsPane,
+            "chat": ChatPane,
+            "service": ServicePane,
+        }
+        with TabbedContent(initial="dashboard"):
+            for i, (tab, title) in enumerate(TABS, start=1):
+                with TabPane(f"{tr(title)} F{i}", id=tab):
+                    yield panes[tab](id=f"{tab}-pane")
+        yield Footer()
+
+    def action_show_tab(self, tab: str) -> None:
+        """Switch to ``tab`` (F1..F7)."""
+        self.query_one(TabbedContent).active = tab
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        pane = self.query_one(f"#{event.pane.id}-pane")
+        reload = getattr(pane, "reload", None)
+        if reload is not None:
+            reload()
+        pane.focus_first()  # type: ignore[attr-defined]
+
+    def report(self, exc: BaseException, title: str = "Ошибка") -> None:
+        """Show an error as a notification: the message and what to do, never a traceback."""
+        if isinstance(exc, KioskError):
+            text = exc.message + (f"\n→ {exc.hint}" if exc.hint else "")
+        else:
+            _LOGGER.exception("admin: unexpected error", exc_info=exc)
+            text = f"{exc.__class__.__name__}: {exc}"
+        self.notify(text, title=title, severity="error", timeout=8, markup=False)
+
+    def settings_changed(self, settings: Settings) -> None:
+        """Adopt new settings and tell the tabs that show them."""
+        self.settings = settings
+        for pane_id in ("#memory-pane", "#persona-pane"):
+            pane: Any = self.query_one(pane_id)
+            pane.reload()
+
+    def on_unmount(self) -> None:
+        """Close the database."""
+        self.store.close()

@@ -1,0 +1,175 @@
+"""Conversations: by day, a transcript with emotions and safety marked, search, export, wipe."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from rich.markup import escape
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Input, Static, Tree
+
+from kiosk.admin import data
+from kiosk.admin.base import Pane
+from kiosk.admin.dialogs import ConfirmDialog
+from kiosk.admin.i18n import tr
+from kiosk.store.records import Conversation, Turn
+
+__all__ = ["ConversationsPane", "format_turn"]
+
+_LOGGER = logging.getLogger(__name__)
+
+EMOTION_MARKS = {
+    "happy": "😊",
+    "sad": "😢",
+    "surprised": "😮",
+    "thinking": "🤔",
+    "excited": "🤩",
+    "calm": "😌",
+    "neutral": "",
+}
+
+
+def format_turn(turn: Turn, with_date: bool = False) -> str:
+    """One turn as Rich markup: time, who, text; emotion and safety marked."""
+    moment = data.local(turn.created_at)
+    when = f"{moment:%d.%m %H:%M}" if with_date else f"{moment:%H:%M:%S}"
+    who = data.ROLE_NAMES.get(turn.role, turn.role)
+    colour = {"child": "$accent", "avatar": "$success", "parent": "$warning"}.get(turn.role, "")
+    mark = ""
+    if turn.role == "avatar" and turn.emotion != "neutral":
+        mark = f" {EMOTION_MARKS.get(turn.emotion, '')}[dim]{escape(turn.emotion)}[/]"
+    line = f"[dim]{when}[/] [b {colour}]{who}[/]{mark}: {escape(turn.text)}"
+    category = data.safety_category(turn.safety)
+    if category != "ok":
+        line = f"[on $error 40%]{line} [b]⚠ {escape(category)}[/][/]"
+    return line
+
+
+class ConversationsPane(Pane):
+    """A day → conversation tree on the left, the transcript or search results on the right."""
+
+    DEFAULT_CSS = """
+    ConversationsPane #conv-search { height: 3; }
+    ConversationsPane Tree { width: 26; }
+    ConversationsPane #transcript-box { width: 1fr; border-left: solid $primary; padding: 0 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("/", "search", "Поиск"),
+        Binding("m", "export('md')", "В Markdown"),
+        Binding("j", "export('json')", "В JSON"),
+        Binding("w", "wipe", "Стереть всё"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        """Search box, day tree and transcript."""
+        yield Input(placeholder=f"{tr('Поиск')} по словам (Enter), Esc — назад", id="conv-search")
+        with Horizontal():
+            yield Tree("Дни", id="days")
+            with VerticalScroll(id="transcript-box"):
+                yield Static("Выберите разговор слева", id="transcript")
+
+    def on_mount(self) -> None:
+        """Fill the tree."""
+        self.reload()
+
+    def focus_first(self) -> None:
+        """Focus the day tree."""
+        self.query_one(Tree).focus()
+
+    def reload(self) -> None:
+        """Re-read the conversations, grouped by day."""
+        tree: Tree[Conversation] = self.query_one("#days", Tree)
+        tree.clear()
+        tree.show_root = False
+        days = data.conversation_days(self.admin.store)
+        for index, (day, conversations) in enumerate(days):
+            node = tree.root.add(f"{day:%d.%m.%Y} ({len(conversations)})", expand=index == 0)
+            for conversation in conversations:
+                start = data.local(conversation.started_at)
+                node.add_leaf(
+                    f"{start:%H:%M} {conversation.persona} · {conversation.turn_count}",
+                    data=conversation,
+                )
+        if not days:
+            self.query_one("#transcript", Static).update("Разговоров пока нет.")
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self, event: Tree.NodeHighlighted[Conversation]) -> None:
+        if event.node.data is not None:
+            self.show_conversation(event.node.data)
+
+    def show_conversation(self, conversation: Conversation) -> None:
+        """Show one transcript."""
+        start = data.local(conversation.started_at)
+        lines = [f"[b]{start:%d.%m.%Y %H:%M}[/] · {escape(conversation.persona)} · "
+                 f"{escape(conversation.source)}", ""]  # fmt: skip
+        lines += [format_turn(t) for t in self.admin.store.turns(conversation.id)]
+        self.query_one("#transcript", Static).update("\n".join(lines))
+        self.query_one("#transcript-box", VerticalScroll).scroll_home(animate=False)
+
+    @on(Input.Submitted, "#conv-search")
+    def _search(self, event: Input.Submitted) -> None:
+        self.search(event.value)
+
+    def search(self, query: str) -> list[Turn]:
+        """Show the turns matching ``query`` (FTS5); returns them."""
+        turns = self.admin.store.search_turns(query) if query.strip() else []
+        header = f"[b]Найдено: {len(turns)}[/] по «{escape(query)}»"
+        lines = [header, ""] + [format_turn(t, with_date=True) for t in turns]
+        self.query_one("#transcript", Static).update("\n".join(lines))
+        return turns
+
+    def on_key(self, event: Any) -> None:
+        """Esc in the search box goes back to the tree."""
+        if event.key == "escape" and self.query_one("#conv-search", Input).has_focus:
+            self.query_one(Tree).focus()
+            event.stop()
+
+    def action_search(self) -> None:
+        """Focus the search box."""
+        self.query_one("#conv-search", Input).focus()
+
+    @work(exclusive=True, group="export", thread=True)
+    def action_export(self, kind: str) -> None:
+        """Write everything to Markdown or JSON in the output folder."""
+        try:
+            folder = self.admin.paths.output_dir
+            folder.mkdir(parents=True, exist_ok=True)
+            if kind == "json":
+                path = data.export_json(self.admin.store, folder)
+            else:
+                path = data.export_markdown(self.admin.store, folder)
+        except Exception as exc:  # shown, not raised: the parent can retry
+            self.app.call_from_thread(self.admin.report, exc, "Выгрузка не удалась")
+            return
+        self.app.call_from_thread(self.notify, f"Сохранено: {path}", title="Выгрузка")
+
+    def action_wipe(self) -> None:
+        """Ask, then delete every conversation, turn and fact."""
+        question = (
+            "[b]Стереть всё о ребёнке?[/]\n\nУдалятся все разговоры, реплики и всё, что Аня "
+            "помнит. Настройки останутся. Отменить это нельзя — сначала можно выгрузить "
+            "(m или j)."
+        )
+        self.app.push_screen(ConfirmDialog(question, "Стереть"), self._wipe_confirmed)
+
+    def _wipe_confirmed(self, confirmed: bool | None) -> None:
+        if not confirmed:
+            self.notify("Ничего не удалено")
+            return
+        try:
+            counts = self.admin.store.wipe_child_data()
+        except Exception as exc:
+            self.admin.report(exc, "Не удалось стереть")
+            return
+        self.notify(
+            f"Стёрто: разговоров {counts['conversations']}, реплик {counts['turns']}, "
+            f"фактов {counts['facts']}",
+            title="Данные ребёнка удалены",
+        )
+        self.reload()
+        self.query_one("#transcript", Static).update("Разговоров пока нет.")

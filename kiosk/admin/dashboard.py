@@ -1,0 +1,275 @@
+"""The dashboard: what the kiosk does right now (from the daemon) and today (from the DB)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.markup import escape
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import Label, Sparkline, Static
+
+from kiosk.admin import data
+from kiosk.admin.base import Pane
+from kiosk.admin.i18n import tr
+from kiosk.admin.live import DaemonError, DaemonUnavailable, subscribe
+
+__all__ = ["STAGES", "DashboardPane"]
+
+_LOGGER = logging.getLogger(__name__)
+
+STAGES: tuple[tuple[str, str], ...] = (
+    ("stt", "Распознавание"),
+    ("first_token", "Первое слово"),
+    ("first_audio", "Первый звук"),
+    ("reply_done", "Весь ответ"),
+)
+"""Timing keys of a turn and their Russian names, in pipeline order."""
+
+STATE_NAMES = {
+    "sleeping": "спит",
+    "listening": "слушает",
+    "thinking": "думает",
+    "speaking": "говорит",
+}
+STALE_AFTER_S = 10.0
+"""A status older than this (seconds) is shown as stale."""
+
+
+def _mb(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return f"{value / 1024:.1f} ГБ" if value >= 1024 else f"{value:.0f} МБ"
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} ч {minutes:02d} мин" if hours else f"{minutes} мин {secs:02d} с"
+
+
+class DashboardPane(Pane):
+    """Live status over the control socket; DB figures always; safety alerts on top."""
+
+    DEFAULT_CSS = """
+    DashboardPane #alerts { background: $error 30%; padding: 0 1; height: auto; max-height: 4; }
+    DashboardPane .row { height: 1; }
+    DashboardPane .row Label.name { width: 15; }
+    DashboardPane .row Sparkline { width: 1fr; height: 1; }
+    DashboardPane .row Label.value { width: 10; text-align: right; }
+    DashboardPane #errors { height: auto; max-height: 4; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "alerts_read", "Прочитано"),
+        Binding("g", "refresh", "Обновить"),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.can_focus = True
+        self.status: dict[str, Any] | None = None
+        """Last status from the daemon (None before the first one)."""
+        self.status_at = 0.0
+        """``time.monotonic()`` of the last status."""
+        self.connected = False
+        """Whether the subscription is open right now."""
+        self.history: dict[str, deque[float]] = {k: deque(maxlen=40) for k, _ in STAGES}
+        self.fps: deque[float] = deque(maxlen=40)
+        self._alerts: list[data.Alert] = []
+        self._last_turn_at: str | None = None
+
+    def compose(self) -> ComposeResult:
+        """Alerts, state, resources, latency sparklines, today, errors."""
+        yield Static(id="alerts")
+        yield Static(id="state")
+        yield Static(id="engines", classes="muted")
+        yield Static(id="resources")
+        for key, name in STAGES:
+            with Horizontal(classes="row"):
+                yield Label(name, classes="name")
+                yield Sparkline([], id=f"spark-{key}")
+                yield Label("—", id=f"value-{key}", classes="value")
+        with Horizontal(classes="row"):
+            yield Label("Кадры/с", classes="name")
+            yield Sparkline([], id="spark-fps")
+            yield Label("—", id="value-fps", classes="value")
+        yield Static(id="today")
+        yield Static(id="errors", classes="error-line")
+
+    def on_mount(self) -> None:
+        """Show the database figures at once, then follow the daemon."""
+        for key, values in data.latency_series(self.admin.store, [k for k, _ in STAGES]).items():
+            self.history[key].extend(values)
+        self.reload()
+        self.set_interval(1.0, self._tick)
+        self.follow_daemon()
+
+    # --- the daemon ---------------------------------------------------------------
+
+    @work(exclusive=True, group="daemon", exit_on_error=False)
+    async def follow_daemon(self) -> None:
+        """Stay subscribed to the daemon's events; reconnect after it goes away."""
+        while True:
+            try:
+                async for message in subscribe(self.admin.socket_path):
+                    self._set_connected(True)
+                    self.handle_event(message.get("event", ""), message.get("data") or {})
+            except (DaemonUnavailable, DaemonError) as exc:
+                _LOGGER.debug("daemon not reachable: %s", exc)
+            self._set_connected(False)
+            await asyncio.sleep(self.admin.reconnect_s)
+
+    def _set_connected(self, connected: bool) -> None:
+        if connected != self.connected:
+            self.connected = connected
+            self.admin.daemon_up = connected
+            self._show_status()
+
+    def handle_event(self, event: str, payload: dict[str, Any]) -> None:
+        """Apply one event from the daemon (``status``, ``state`` or ``turn``)."""
+        if event == "status":
+            self.status = payload
+            self.status_at = time.monotonic()
+            if (fps := payload.get("fps")) is not None:
+                self.fps.append(float(fps))
+            last = payload.get("last_turn") or None
+            if last and last.get("at") != self._last_turn_at:
+                self._last_turn_at = last.get("at")
+                self._add_timings(last.get("timings_ms") or {})
+        elif event == "state" and self.status is not None:
+            self.status = {**self.status, "state": payload.get("state", "?")}
+            self.status_at = time.monotonic()
+        elif event == "turn":
+            self._add_timings(payload.get("timings_ms") or {})
+            self.reload()
+        self._show_status()
+
+    def _add_timings(self, timings: dict[str, Any]) -> None:
+        for key, _ in STAGES:
+            if key in timings:
+                self.history[key].append(float(timings[key]))
+
+    # --- drawing -------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        self._show_status()
+
+    @property
+    def stale(self) -> bool:
+        """True when the daemon is down or its last status is too old."""
+        return not self.connected or time.monotonic() - self.status_at > STALE_AFTER_S
+
+    def _show_status(self) -> None:
+        status = self.status or {}
+        state = self.query_one("#state", Static)
+        if self.status is None or self.stale:
+            when = (
+                f" (последние данные {time.monotonic() - self.status_at:.0f} с назад)"
+                if self.status is not None
+                else ""
+            )
+            why = tr("Демон не запущен") if not self.connected else "Демон молчит"
+            state.update(f"[b $warning]✖ {why}{when}[/] — ниже данные из базы")
+            state.set_class(True, "stale")
+        else:
+            name = STATE_NAMES.get(str(status.get("state")), str(status.get("state", "?")))
+            paused = " [b $warning](прослушивание на паузе)[/]" if status.get("listening_paused") else ""
+            uptime = _duration(float(status.get("uptime_s") or 0))
+            state.update(
+                f"[b $success]●[/] {tr('Состояние')}: [b]{escape(name)}[/]{paused}   "
+                f"{tr('Персонаж:')} [b]{escape(str(status.get('persona', '?')))}[/]   "
+                f"работает {uptime}   v{escape(str(status.get('version', '?')))}"
+            )
+            state.set_class(False, "stale")
+        engines = status.get("engines") or {}
+        self.query_one("#engines", Static).update(
+            "Движки: "
+            + " · ".join(
+                f"{label} {escape(str(engines.get(key, '?')))}"
+                for key, label in (("stt", "STT"), ("brain", "мозг"), ("voice", "голос"),
+                                   ("avatar", "аватар"))
+            )  # fmt: skip
+            if engines
+            else f"Персонаж в настройках: {escape(self.admin.settings.general.persona)}"
+        )
+        self.query_one("#resources", Static).update(self._resources_line(status))
+        for key, _ in STAGES:
+            values = list(self.history[key])
+            self.query_one(f"#spark-{key}", Sparkline).data = values
+            self.query_one(f"#value-{key}", Label).update(
+                f"{values[-1]:.0f} мс" if values else "—"
+            )
+        self.query_one("#spark-fps", Sparkline).data = list(self.fps)
+        self.query_one("#value-fps", Label).update(f"{self.fps[-1]:.0f}" if self.fps else "—")
+        errors = status.get("errors") or []
+        self.query_one("#errors", Static).update(
+            "\n".join(
+                f"⚠ {escape(str(e.get('at', '')))[-8:]} {escape(str(e.get('stage', '')))}: "
+                f"{escape(str(e.get('message', '')))}"
+                for e in errors[-3:]
+            )
+        )
+
+    def _resources_line(self, status: dict[str, Any]) -> str:
+        resources = status.get("resources") or {}
+        if not resources:
+            return "[dim]CPU, память и GPU видны, когда работает демон[/]"
+        cpu = resources.get("cpu_percent")
+        line = f"CPU {cpu:.0f}%  ОЗУ {_mb(resources.get('ram_mb'))}" if cpu is not None else ""
+        gpu = resources.get("gpu")
+        if gpu:
+            used, total = gpu.get("vram_used_mb"), gpu.get("vram_total_mb")
+            line += f"  {escape(str(gpu.get('name', 'GPU')))}: VRAM {_mb(used)} из {_mb(total)}"
+            per = gpu.get("per_process_mb")
+            if isinstance(per, dict) and per:
+                line += " (" + ", ".join(f"{k} {_mb(v)}" for k, v in per.items()) + ")"
+            elif per is not None and not isinstance(per, dict):
+                line += f" (киоск {_mb(per)})"
+        else:
+            line += "  GPU нет — всё на процессоре"
+        return line
+
+    def reload(self) -> None:
+        """Re-read alerts and today's figures from the database."""
+        store = self.admin.store
+        self._alerts = data.safety_alerts(store)
+        alerts = self.query_one("#alerts", Static)
+        if self._alerts:
+            lines = [f"[b]⚠ Новых тревог: {len(self._alerts)}[/] (r — отметить прочитанными)"]
+            for alert in self._alerts[:3]:
+                lines.append(
+                    f"{alert.at:%d.%m %H:%M} [{escape(alert.category)}] "
+                    f"«{escape(alert.child_text)}» → «{escape(alert.reply)}»"
+                )
+            alerts.update("\n".join(lines))
+            alerts.display = True
+        else:
+            alerts.display = False
+        today = data.today_figures(store)
+        daemon = (self.status or {}) if not self.stale else {}
+        seconds = float(daemon.get("talk_seconds_today") or today.talk_seconds)
+        turns = int(daemon.get("turns_today") or today.child_turns)
+        self.query_one("#today", Static).update(
+            f"{tr('Сегодня')}: {today.conversations} разговоров, {turns} реплик ребёнка, "
+            f"говорили {_duration(seconds)}   [dim]{datetime.now():%H:%M}[/]"
+        )
+        self._show_status()
+
+    def action_alerts_read(self) -> None:
+        """Mark the shown alerts read."""
+        if not self._alerts:
+            self.notify("Новых тревог нет")
+            return
+        data.mark_alerts_read(self.admin.store, self._alerts)
+        self.reload()
+
+    def action_refresh(self) -> None:
+        """Re-read the database."""
+        self.reload()

@@ -1,0 +1,123 @@
+"""Russian word forms for memory: lemmas, names, merge keys.
+
+Uses pymorphy3 (with its Russian dictionaries) when installed; without it a crude
+ending-cutter keeps everything working, only less exactly ("кошек" and "кошки" still
+share the key ``кошк``).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from typing import Any
+
+__all__ = ["is_name", "key_of", "lemma", "morphology_available", "name_nominative"]
+
+_LOGGER = logging.getLogger(__name__)
+
+_VOWELS = set("аеиоуыэюя")
+_ENDINGS = sorted(
+    {
+        "ями", "ами", "ого", "его", "ому", "ему", "ыми", "ими", "ов", "ев", "ей",
+        "ой", "ом", "ем", "ам", "ям", "ах", "ях", "ую", "юю", "ая", "яя", "ое",
+        "ее", "ые", "ие", "ый", "ий", "а", "я", "о", "е", "ы", "и", "у", "ю", "ь", "й",
+    },
+    key=len,
+    reverse=True,
+)  # fmt: skip
+# Words that are never the thing a fact is about.
+_STOP = frozenset(
+    "я ты мы вы он она оно они меня тебя его ее их нас вас это этот эта эти то тот "
+    "все всех всё очень так тоже еще ещё и а но или да нет не ну вот же бы ли как "
+    "когда потому что чтобы мой моя мое мои твой свой свою своего свои с со в во на "
+    "по за к ко у о об от до из для про много мало сильно больше меньше самый самая".split()
+)
+
+
+@functools.cache
+def _analyzer() -> Any:
+    try:
+        import pymorphy3
+    except ImportError:
+        _LOGGER.info("pymorphy3 is not installed; memory uses simple word endings")
+        return None
+    try:
+        return pymorphy3.MorphAnalyzer(lang="ru")
+    except Exception as exc:  # missing dictionaries: fall back, never fail a turn
+        _LOGGER.warning("pymorphy3 cannot load its dictionaries (%s); using simple endings", exc)
+        return None
+
+
+def morphology_available() -> bool:
+    """Whether pymorphy3 and its Russian dictionaries are usable."""
+    return _analyzer() is not None
+
+
+def _fold(word: str) -> str:
+    return word.lower().replace("ё", "е").strip("-")
+
+
+def _crude_stem(word: str) -> str:
+    stem = word
+    for ending in _ENDINGS:
+        if stem.endswith(ending) and len(stem) - len(ending) >= 3:
+            stem = stem[: -len(ending)]
+            break
+    # Fleeting vowel of genitive plurals: кошек → кошк, собачек → собачк.
+    if len(stem) >= 5 and stem[-2] in "ео" and stem[-1] not in _VOWELS:
+        if stem[-3] not in _VOWELS:
+            stem = stem[:-2] + stem[-1]
+    return stem
+
+
+@functools.lru_cache(maxsize=4096)
+def lemma(word: str) -> str:
+    """The dictionary form of ``word`` (lower-case, ё as е); a rough stem without pymorphy3."""
+    folded = _fold(word)
+    morph = _analyzer()
+    if morph is None or not re.fullmatch(r"[а-я-]+", folded):
+        return _crude_stem(folded) if re.fullmatch(r"[а-я-]+", folded) else folded
+    return str(morph.parse(folded)[0].normal_form).replace("ё", "е")
+
+
+def key_of(text: str) -> str:
+    """A merge key for the thing ``text`` names: the lemma of its first content word.
+
+    Noun lemmas are preferred ("моих кошек" → ``кошка``); crude stems are used
+    without pymorphy3 (``кошк``). Both sides of a comparison must use this function.
+    """
+    words = [w for w in re.findall(r"[а-яёa-z-]+", text.lower()) if _fold(w) not in _STOP]
+    if not words:
+        return _fold(text)[:24]
+    morph = _analyzer()
+    if morph is not None:
+        for word in words:
+            parse = morph.parse(_fold(word))[0]
+            if parse.tag.POS == "NOUN":
+                return _crude_stem(str(parse.normal_form).replace("ё", "е"))
+    return _crude_stem(_fold(words[0]) if morph is None else lemma(words[0]))
+
+
+@functools.lru_cache(maxsize=1024)
+def is_name(word: str) -> bool:
+    """Whether ``word`` looks like a person's or pet's name (dictionary tag, else capital)."""
+    if not re.fullmatch(r"[А-Яа-яЁё-]{2,20}", word) or _fold(word) in _STOP:
+        return False
+    morph = _analyzer()
+    if morph is not None:
+        if any("Name" in p.tag for p in morph.parse(_fold(word))[:3]):
+            return True
+    return word[:1].isupper()
+
+
+def name_nominative(word: str) -> str:
+    """``word`` as a name in the nominative, capitalised ("Петей" → "Петя")."""
+    folded = _fold(word)
+    morph = _analyzer()
+    if morph is not None:
+        for parse in morph.parse(folded)[:3]:
+            if "Name" in parse.tag:
+                folded = str(parse.normal_form)
+                break
+    return folded[:1].upper() + folded[1:]
