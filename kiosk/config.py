@@ -82,6 +82,8 @@ class AudioSettings(_Section):
     """Length of one capture frame in milliseconds (webrtcvad takes 10/20/30)."""
     volume: float = Field(0.9, ge=0.0, le=1.0)
     """Playback volume 0..1."""
+    reconnect_s: float = Field(2.0, ge=0.2, le=60.0)
+    """Seconds between attempts to reopen a microphone that went away."""
 
 
 class ListenSettings(_Section):
@@ -103,6 +105,10 @@ class ListenSettings(_Section):
     """An utterance is cut here even if the child keeps talking."""
     pre_roll_ms: int = Field(300, ge=0, le=2000)
     """Audio kept from before speech began, so first syllables are not lost."""
+    echo_cancellation: bool = True
+    """Cancel Аня's own voice from the microphone (WebRTC AEC) so she can be interrupted."""
+    barge_in: bool = True
+    """The child's voice over Аня's stops the reply; off: half-duplex (mic muted while speaking)."""
     speaker_tagging: bool = True
     """Tag each utterance child/parent/unknown once voices are enrolled."""
     speaker_threshold: float = Field(0.8, ge=0.0, le=1.0)
@@ -184,6 +190,10 @@ class DaemonSettings(_Section):
     """Control socket for the admin TUI; empty: ``<data_dir>/kiosk.sock``."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     """Log verbosity."""
+    admin_group: str = "kiosk-admin"
+    """Unix group allowed on the control socket (besides root and the daemon's user)."""
+    vram_budget_mb: int = Field(10240, ge=0, le=1_048_576)
+    """MiB of GPU memory all models together may use (10 GiB fits a 12 GB RTX 3060)."""
 
 
 class Settings(BaseSettings):

@@ -40,6 +40,7 @@ class AdminApp(App[None]):
     """``kiosk admin``: dashboard, conversations, memory, persona, settings, chat, service."""
 
     TITLE = "Киоск — пульт родителя"
+    ENABLE_COMMAND_PALETTE = False
     CSS = """
     Screen { layers: base overlay; }
     TabbedContent { height: 1fr; }
@@ -50,9 +51,11 @@ class AdminApp(App[None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Выход", priority=True),
+        Binding("f1", "show_tab('dashboard')", "Вкладки", key_display="F1-7", priority=True),
         *(
             Binding(f"f{i}", f"show_tab('{tab}')", title, show=False, priority=True)
             for i, (tab, title) in enumerate(TABS, start=1)
+            if i > 1
         ),
     ]
 
@@ -94,10 +97,14 @@ class AdminApp(App[None]):
             "service": ServicePane,
         }
         with TabbedContent(initial="dashboard"):
-            for i, (tab, title) in enumerate(TABS, start=1):
-                with TabPane(f"{tr(title)} F{i}", id=tab):
+            for tab, title in TABS:
+                with TabPane(tr(title), id=tab):
                     yield panes[tab](id=f"{tab}-pane")
         yield Footer()
+
+    def on_mount(self) -> None:
+        """Start on the dashboard with the keyboard focus in it."""
+        self.query_one("#dashboard-pane").focus()
 
     def action_show_tab(self, tab: str) -> None:
         """Switch to ``tab`` (F1..F7)."""

@@ -53,7 +53,7 @@ class ConversationsPane(Pane):
     """A day → conversation tree on the left, the transcript or search results on the right."""
 
     DEFAULT_CSS = """
-    ConversationsPane #conv-search { height: 3; }
+    ConversationsPane #conv-search { margin-bottom: 1; }
     ConversationsPane Tree { width: 26; }
     ConversationsPane #transcript-box { width: 1fr; border-left: solid $primary; padding: 0 1; }
     """
@@ -66,7 +66,8 @@ class ConversationsPane(Pane):
 
     def compose(self) -> ComposeResult:
         """Search box, day tree and transcript."""
-        yield Input(placeholder=f"{tr('Поиск')} по словам (Enter), Esc — назад", id="conv-search")
+        yield Input(placeholder=f"{tr('Поиск')} по словам (Enter), Esc — назад", id="conv-search",
+                    compact=True)  # fmt: skip
         with Horizontal():
             yield Tree("Дни", id="days")
             with VerticalScroll(id="transcript-box"):

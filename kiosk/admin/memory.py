@@ -41,9 +41,9 @@ class MemoryPane(Pane):
 
     def compose(self) -> ComposeResult:
         """Facts table and prompt preview."""
-        yield Label(f"[b]{tr('Что Аня помнит')}[/] [dim](📌 закреплено — всегда в промпте)[/]")
+        yield Label(f"[b]{tr('Что Аня помнит')}[/] [dim](◆ закреплено — всегда в промпте)[/]")
         table: DataTable[str] = DataTable(id="facts", cursor_type="row", zebra_stripes=True)
-        table.add_columns("№", "📌", "Вес", "Факт", "Из", "Дата")
+        table.add_columns("№", "◆", "Вес", "Факт", "Из", "Дата")
         yield table
         with VerticalScroll(id="prompt-box"):
             yield Static(id="prompt")
@@ -64,7 +64,7 @@ class MemoryPane(Pane):
         for fact in self.admin.store.facts():
             table.add_row(
                 str(fact.id),
-                "📌" if fact.pinned else "",
+                "◆" if fact.pinned else "",
                 f"{fact.priority:.1f}",
                 fact.text,
                 f"№{fact.source_turn_id}" if fact.source_turn_id else "вручную",

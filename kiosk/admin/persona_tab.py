@@ -30,10 +30,10 @@ class PersonaPane(Pane):
     """Pick a persona, edit its fields, save it to the parent's folder, make it active."""
 
     DEFAULT_CSS = """
-    PersonaPane #persona-top { height: 3; }
+    PersonaPane #persona-top { height: 1; margin-bottom: 1; }
     PersonaPane #persona-select { width: 32; }
-    PersonaPane #persona-where { padding: 1 1; }
-    PersonaPane .field { height: 1; margin-bottom: 1; }
+    PersonaPane #persona-where { padding: 0 1; }
+    PersonaPane .field { height: 1; }
     PersonaPane .field Label { width: 16; }
     PersonaPane .field Input, PersonaPane .field Select { width: 1fr; }
     PersonaPane #persona-error { color: $error; height: auto; }
@@ -54,8 +54,9 @@ class PersonaPane(Pane):
     def compose(self) -> ComposeResult:
         """Persona picker, the form, the error line."""
         with Horizontal(id="persona-top"):
-            yield Select[str]([], prompt="Персонаж", allow_blank=False, id="persona-select",
-                              compact=False)  # fmt: skip
+            yield Select[str](
+                self._options(), allow_blank=False, id="persona-select", compact=True
+            )
             yield Static(id="persona-where", classes="muted")
         yield Static(id="persona-error")
         with VerticalScroll(id="persona-form"):
@@ -69,6 +70,14 @@ class PersonaPane(Pane):
                     else:
                         yield Input(id=f"pf-{field.name}", compact=True)
 
+    def _options(self) -> list[tuple[str, str]]:
+        self.personas = {p.id: p for p in list_personas(self.admin.paths)}
+        active = self.admin.settings.general.persona
+        return [
+            (f"{p.name} ({p.id}){' ★' if p.id == active else ''}", p.id)
+            for p in self.personas.values()
+        ]
+
     def on_mount(self) -> None:
         """Load the personas."""
         self.reload()
@@ -79,13 +88,9 @@ class PersonaPane(Pane):
 
     def reload(self) -> None:
         """Re-read the persona files; show the active one unless another is being edited."""
-        self.personas = {p.id: p for p in list_personas(self.admin.paths)}
+        options = self._options()
         active = self.admin.settings.general.persona
         select: Select[str] = self.query_one("#persona-select", Select)
-        options = [
-            (f"{p.name} ({p.id}){' ★' if p.id == active else ''}", p.id)
-            for p in self.personas.values()
-        ]
         wanted = self.current or active
         with self.prevent(Select.Changed):
             select.set_options(options)

@@ -58,14 +58,14 @@ def _fold(word: str) -> str:
     return word.lower().replace("ё", "е").strip("-")
 
 
-def _crude_stem(word: str) -> str:
+def _crude_stem(word: str, fleeting: bool = True) -> str:
     stem = word
     for ending in _ENDINGS:
         if stem.endswith(ending) and len(stem) - len(ending) >= 3:
             stem = stem[: -len(ending)]
             break
     # Fleeting vowel of genitive plurals: кошек → кошк, собачек → собачк.
-    if len(stem) >= 5 and stem[-2] in "ео" and stem[-1] not in _VOWELS:
+    if fleeting and len(stem) >= 5 and stem[-2] in "ео" and stem[-1] not in _VOWELS:
         if stem[-3] not in _VOWELS:
             stem = stem[:-2] + stem[-1]
     return stem
@@ -95,8 +95,10 @@ def key_of(text: str) -> str:
         for word in words:
             parse = morph.parse(_fold(word))[0]
             if parse.tag.POS == "NOUN":
-                return _crude_stem(str(parse.normal_form).replace("ё", "е"))
-    return _crude_stem(_fold(words[0]) if morph is None else lemma(words[0]))
+                return _crude_stem(str(parse.normal_form).replace("ё", "е"), fleeting=False)
+    if morph is None:
+        return _crude_stem(_fold(words[0]))
+    return _crude_stem(lemma(words[0]), fleeting=False)
 
 
 @functools.lru_cache(maxsize=1024)

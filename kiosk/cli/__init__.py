@@ -19,6 +19,7 @@ __all__ = ["main"]
 # Subcommands: (module:attribute, one-line help). Imported on demand so that
 # `kiosk --help` and light commands start fast.
 _COMMANDS: dict[str, tuple[str, str]] = {
+    "admin": ("kiosk.cli.admin:admin", "The parent's console (Textual TUI)."),
     "chat": ("kiosk.cli.chat:chat", "Text conversation with the persona."),
     "config": ("kiosk.cli.config:config", "Show and check the settings."),
     "data": ("kiosk.cli.data:data", "Export or wipe everything stored about the child."),

@@ -248,6 +248,7 @@ def test_echo_gate_knows_anyas_voice_from_the_childs(anya: tuple[bytes, int], ch
     assert not gate.is_echo(child, bytes(len(child)))  # speaker silent: never echo
 
 
+@pytest.mark.slow  # whisper on every utterance of three paths: ~40-75 s on 2 cores
 def test_own_voice_saying_the_wake_word_does_not_wake(
     anya: tuple[bytes, int], whisper_base_dir: Path
 ) -> None:

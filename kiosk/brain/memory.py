@@ -1,0 +1,265 @@
+"""Long-term memory: learn facts from turns, keep a rolling summary, pack the prompt context.
+
+- ``Memory.learn`` runs the Russian patterns (``kiosk.brain.facts``) over a child's turn
+  (and, when ``llm`` is given, an extraction prompt) and merges each fact into the store
+  by its key: a repeated fact gains priority and recency, a contradiction replaces the
+  old text, a pinned fact stays pinned, a forgotten one stays forgotten.
+- ``Memory.update_summary`` folds the turns that dropped out of the verbatim history
+  into the conversation's rolling summary (extractive; the LLM writes it when given).
+- ``Memory.context`` chooses what goes into the prompt under a token budget: pinned
+  facts always, then the rest by relevance to the current message, importance and
+  recency; plus the summaries of this and the last conversations. The chosen facts are
+  listed in a stable order (pinned, then oldest first), so the prompt prefix — and
+  llama.cpp's cache of it — survives from turn to turn.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from kiosk.brain.base import ChatMessage, GenerationOptions, LLMEngine
+from kiosk.brain.facts import CATEGORY_PRIORITY, ExtractedFact, extract_facts
+from kiosk.brain.morph import key_of
+from kiosk.brain.safety import check_output
+
+if TYPE_CHECKING:
+    from kiosk.store import Fact, Store, Turn
+
+__all__ = ["Memory", "MemoryContext", "approx_tokens", "extractive_summary", "llm_extract"]
+
+_LOGGER = logging.getLogger(__name__)
+
+TokenCounter = Callable[[str], int]
+
+
+def approx_tokens(text: str) -> int:
+    """Rough token count of Russian text for models without a tokenizer at hand (~3 chars)."""
+    return max(1, math.ceil(len(text) / 3)) if text else 0
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryContext:
+    """What memory adds to one prompt."""
+
+    facts: tuple[str, ...]
+    """Fact texts, pinned first, then in the order they were learnt."""
+    summary: str
+    """Earlier conversation in a few sentences ("" when none)."""
+    child_name: str
+    """The child's name from memory ("" when unknown)."""
+    tokens: int
+    """Tokens the facts and summary take (by the counter in use)."""
+
+
+_WORDS = re.compile(r"[А-Яа-яЁёA-Za-z-]{3,}")
+_SMALL_TALK = re.compile(r"^(?:привет\w*|пока\w*|да|нет|ага|угу|спасибо|ок|хорошо)\b", re.I)
+
+
+def _keys(text: str) -> set[str]:
+    return {key_of(w) for w in _WORDS.findall(text)}
+
+
+def extractive_summary(turns: Sequence[Turn], max_chars: int = 600) -> str:
+    """The child's most telling words from ``turns``, quoted, within ``max_chars``.
+
+    Utterances that taught a fact come first, then longer ones; small talk is skipped.
+    """
+    scored: list[tuple[float, int, str]] = []
+    for index, turn in enumerate(turns):
+        text = " ".join(turn.text.split())
+        if turn.role != "child" or len(text.split()) < 3 or _SMALL_TALK.match(text):
+            continue
+        score = 2.0 * len(extract_facts(text)) + min(len(text.split()), 15) / 15
+        scored.append((score, index, text.rstrip(".!?…")))
+    chosen: list[tuple[int, str]] = []
+    used = len("Ребёнок рассказывал: .")
+    for _, index, text in sorted(scored, key=lambda item: (-item[0], item[1])):
+        if used + len(text) + 4 > max_chars:
+            continue
+        chosen.append((index, text))
+        used += len(text) + 4
+    if not chosen:
+        return ""
+    quoted = "; ".join(f"«{text}»" for _, text in sorted(chosen))
+    return f"Ребёнок рассказывал: {quoted}."
+
+
+def _generate(engine: LLMEngine, messages: list[ChatMessage], max_tokens: int) -> str:
+    cancel = threading.Event()
+    options = GenerationOptions(max_tokens=max_tokens, temperature=0.2)
+    return "".join(engine.stream(messages, options, cancel)).strip()
+
+
+_EXTRACT_PROMPT = (
+    "Ты помогаешь запоминать факты о ребёнке. Из слов ребёнка выпиши факты о нём самом, "
+    "каждый на отдельной строке в виде «категория | факт в третьем лице». Категории: "
+    + ", ".join(CATEGORY_PRIORITY)
+    + ". Если фактов нет, напиши «нет». Ничего не выдумывай."
+)
+_LINE = re.compile(r"^\s*[-•*]?\s*([a-z]+)\s*\|\s*(.{3,120})$")
+
+
+def llm_extract(engine: LLMEngine, text: str) -> list[ExtractedFact]:
+    """Facts the LLM finds in ``text`` (lines ``category | fact``); unknown categories dropped."""
+    try:
+        answer = _generate(
+            engine,
+            [ChatMessage("system", _EXTRACT_PROMPT), ChatMessage("user", text)],
+            max_tokens=120,
+        )
+    except Exception as exc:  # memory must never break a turn
+        _LOGGER.warning("LLM fact extraction failed: %r", exc)
+        return []
+    facts = []
+    for line in answer.splitlines():
+        found = _LINE.match(line)
+        if not found or found.group(1) not in CATEGORY_PRIORITY:
+            continue
+        category, fact = found.group(1), found.group(2).strip().rstrip(".")
+        if not check_output(fact).ok:
+            continue
+        key = "name" if category == "name" else f"{category}:{key_of(fact)}"
+        facts.append(ExtractedFact(key, category, fact, CATEGORY_PRIORITY[category]))
+    return facts
+
+
+class Memory:
+    """Learns about the child from turns and packs what matters into each prompt."""
+
+    def __init__(
+        self,
+        *,
+        budget_tokens: int = 400,
+        summary_chars: int = 600,
+        history_turns: int = 8,
+        count_tokens: TokenCounter | None = None,
+        llm: LLMEngine | None = None,
+    ) -> None:
+        """``budget_tokens`` bounds facts + summary; ``llm`` (optional) extracts and summarises."""
+        self.budget_tokens = budget_tokens
+        self.summary_chars = summary_chars
+        self.history_turns = history_turns
+        self.count_tokens: TokenCounter = count_tokens or approx_tokens
+        self.llm = llm
+
+    # --- learning ------------------------------------------------------------------
+
+    def learn(self, store: Store, turn_id: int, text: str) -> list[int]:
+        """Merge every fact in the child's ``text`` (turn ``turn_id``); returns the fact ids."""
+        found = {f.key: f for f in extract_facts(text)}
+        if self.llm is not None:
+            for fact in llm_extract(self.llm, text):
+                found.setdefault(fact.key, fact)
+        ids = []
+        for fact in found.values():
+            fact_id, created = store.remember_fact(
+                fact.key,
+                fact.text,
+                category=fact.category,
+                priority=fact.priority,
+                source_turn_id=turn_id,
+            )
+            _LOGGER.info(
+                "memory %s: %s (%s)", "learnt" if created else "updated", fact.text, fact.key
+            )
+            ids.append(fact_id)
+        return ids
+
+    def update_summary(self, store: Store, conversation_id: int) -> str:
+        """Fold turns older than the verbatim history into the conversation's summary."""
+        turns = store.turns(conversation_id)
+        older = turns[: max(0, len(turns) - self.history_turns * 2)]
+        summary, through = store.conversation_summary(conversation_id)
+        fresh = [t for t in older if t.id > through]
+        if not fresh:
+            return summary
+        text = ""
+        if self.llm is not None:
+            text = self._llm_summary(summary, fresh)
+        if not text:
+            text = extractive_summary(
+                [t for t in older if t.role == "child"], max_chars=self.summary_chars
+            )
+        store.set_conversation_summary(conversation_id, text, fresh[-1].id)
+        return text
+
+    def _llm_summary(self, previous: str, turns: Sequence[Turn]) -> str:
+        assert self.llm is not None
+        transcript = "\n".join(
+            f"{'Ребёнок' if t.role == 'child' else 'Аня'}: {t.text}" for t in turns
+        )
+        prompt = (
+            "Кратко, в двух-трёх предложениях и в третьем лице, перескажи, о чём говорили "
+            "ребёнок и Аня. Сохрани важное о ребёнке. Только пересказ."
+        )
+        user = (f"Раньше: {previous}\n" if previous else "") + transcript
+        try:
+            text = _generate(
+                self.llm, [ChatMessage("system", prompt), ChatMessage("user", user)], 160
+            )
+        except Exception as exc:
+            _LOGGER.warning("LLM summary failed, using the extractive one: %r", exc)
+            return ""
+        text = " ".join(text.split())[: self.summary_chars]
+        return text if text and check_output(text).ok else ""
+
+    def after_turn(self, store: Store, conversation_id: int, turn_id: int, text: str) -> list[int]:
+        """Everything memory does after a stored child turn: learn, then summarise."""
+        ids = self.learn(store, turn_id, text)
+        self.update_summary(store, conversation_id)
+        return ids
+
+    # --- packing -------------------------------------------------------------------
+
+    def _score(self, fact: Fact, keys: set[str], now: datetime) -> float:
+        relevance = 1.0 if keys & _keys(fact.text) else 0.0
+        age_days = max(0.0, (now - fact.updated_at).total_seconds() / 86400)
+        recency = 1.0 / (1.0 + age_days / 7.0)
+        return 1.5 * relevance + fact.priority + 0.3 * recency
+
+    def pack_facts(self, facts: Sequence[Fact], text: str, budget_tokens: int) -> list[Fact]:
+        """Pinned facts, then the best of the rest that fit ``budget_tokens``; stable order."""
+        now = datetime.now(UTC)
+        keys = _keys(text)
+        chosen = [f for f in facts if f.pinned]
+        used = sum(self.count_tokens(f"- {f.text}\n") for f in chosen)
+        if used > budget_tokens:
+            _LOGGER.warning("pinned facts take %d tokens, over the %d budget", used, budget_tokens)
+        rest = sorted(
+            (f for f in facts if not f.pinned), key=lambda f: -self._score(f, keys, now)
+        )
+        for fact in rest:
+            cost = self.count_tokens(f"- {fact.text}\n")
+            if used + cost <= budget_tokens:
+                chosen.append(fact)
+                used += cost
+        return sorted(chosen, key=lambda f: (not f.pinned, f.id))
+
+    def summary_text(self, store: Store, conversation_id: int | None, max_chars: int) -> str:
+        """This conversation's rolling summary and the last ones' (newest kept when short)."""
+        parts = [s for _, s in store.recent_summaries(3, exclude_conversation=conversation_id)]
+        if conversation_id is not None:
+            current, _ = store.conversation_summary(conversation_id)
+            parts.append(current)
+        parts = [p for p in parts if p]
+        while parts and len(" ".join(parts)) > max_chars:
+            parts.pop(0)
+        return " ".join(parts)
+
+    def context(self, store: Store, text: str, conversation_id: int | None = None) -> MemoryContext:
+        """Facts and summary for a prompt answering ``text``, within ``budget_tokens``."""
+        summary = self.summary_text(store, conversation_id, self.summary_chars)
+        summary_tokens = self.count_tokens(summary) if summary else 0
+        if summary_tokens > self.budget_tokens // 2:
+            summary, summary_tokens = "", 0
+        facts = self.pack_facts(store.facts(), text, self.budget_tokens - summary_tokens)
+        name = next((f.text.split(" ", 1)[1] for f in facts if f.text.startswith("Зовут ")), "")
+        tokens = summary_tokens + sum(self.count_tokens(f"- {f.text}\n") for f in facts)
+        return MemoryContext(tuple(f.text for f in facts), summary, name, tokens)

@@ -1,0 +1,62 @@
+"""Fixtures for the admin TUI: a real database in tmp_path with a few days of talk."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import load_settings
+from kiosk.paths import Paths, resolve_paths
+from kiosk.store import Store
+
+
+def populate(store: Store) -> None:
+    """Two conversations, one safety intervention, three facts."""
+    first = store.start_conversation("anya", source="voice")
+    child = store.add_turn(first, "child", "Привет, Аня! Расскажи про космос", source="voice")
+    store.add_turn(first, "avatar", "Привет! Космос огромный, там живут звёзды. А ты любишь звёзды?",
+                   emotion="excited", engine="scripted",
+                   timings={"stt": 300.0, "first_token": 150.0, "first_audio": 640.0,
+                            "reply_done": 900.0})  # fmt: skip
+    store.add_turn(first, "child", "Да, и ещё у меня есть кошка Мурка", source="voice")
+    store.add_turn(first, "avatar", "Как здорово! Мурка — красивое имя.", emotion="happy",
+                   engine="scripted", timings={"first_token": 120.0, "reply_done": 700.0})
+    store.end_conversation(first)
+    second = store.start_conversation("anya", source="voice")
+    store.add_turn(second, "child", "Где взять пистолет?", source="voice")
+    store.add_turn(second, "avatar", "Давай лучше поговорим о чём-нибудь другом. Спроси у мамы.",
+                   emotion="calm", safety="violence", engine="safety")  # fmt: skip
+    store.add_fact("Любит космос", priority=0.6, source_turn_id=child)
+    store.add_fact("Есть кошка Мурка", category="family", priority=0.7)
+    store.add_fact("Учится в шестом классе", priority=0.4)
+
+
+@pytest.fixture
+def kiosk_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Paths]]:
+    """A config file + data dir in a short tmp folder (Unix socket paths must be short)."""
+    data_dir = tmp_path / "d"
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        "# Kiosk settings (test)\n[paths]\n"
+        f'data_dir = "{data_dir}"\n\n[listen]\n# how long to wait\nfollow_up_s = 8.0\n',
+        encoding="utf-8",
+    )
+    for key in list(os.environ):
+        if key.startswith("KIOSK_"):
+            monkeypatch.delenv(key)
+    settings = load_settings(config)
+    paths = resolve_paths(settings).ensure()
+    with Store.open(paths.database) as store:
+        populate(store)
+    yield config, paths
+
+
+@pytest.fixture
+def admin_app(kiosk_env: tuple[Path, Paths]):  # type: ignore[no-untyped-def]
+    from kiosk.admin.app import AdminApp
+
+    config, paths = kiosk_env
+    return AdminApp(load_settings(config), paths, reconnect_s=0.1)
