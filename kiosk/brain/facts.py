@@ -70,7 +70,7 @@ _PETS = (
 )
 _FAMILY = r"брат\w*|сестр\w*|сестренк\w*|братик\w*|бабушк\w*|дедушк\w*|мам\w*|пап\w*"
 _LEAD = r"(?:^|^(?:а|и|ну|вот|еще|кстати|знаешь)\s+)"
-_ME = r"(?:(?:я|очень|так|просто|тоже|еще|сильно|больше всего)\s+)*"
+_ME = r"(?:(?:я|очень|так|просто|тоже|еще|сильно|больше всего|больше|уже|теперь|совсем)\s+)*"
 _CUT = re.compile(
     r"\s+(?:потому что|потому|но|а|когда|если|чтобы|хотя|и поэтому|но не)\s.*$|\s+(?:тоже|очень)$"
 )
@@ -188,7 +188,11 @@ def _favourite(m: re.Match[str], original: str) -> list[ExtractedFact]:
     return [_fact(f"fav:{key_of(m.group(1))}", "favourites", f"Любимый {m.group(1)} — {value}")]
 
 
-@_rule(r"у меня (?:есть\s+)?(?:(\w+)\s+)?(" + _PETS + r")(?:\s+(?:по имени|зовут|его зовут|ее зовут))?(?:\s+([а-я-]+))?")  # noqa: E501
+@_rule(
+    r"у меня (?:есть\s+)?(?:(\w+)\s+)?("
+    + _PETS
+    + r")(?:\s+(?:по имени|зовут|его зовут|ее зовут))?(?:\s+([а-я-]+))?"
+)  # noqa: E501
 def _pet(m: re.Match[str], original: str) -> list[ExtractedFact]:
     kind = _original_words(original, m.group(2))
     name = _original_words(original, m.group(3)) if m.group(3) else ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,14 @@ class LlamaEngine:
                 "(kiosk models import) or pick another model in brain.llm_model",
             ) from exc
         self._lock = threading.Lock()
+        self.last_ttft_ms: float | None = None
+        """Milliseconds from the request to the first text piece of the latest reply."""
+        self.last_prompt_tokens = 0
+        """Tokens in the latest prompt (after the chat template)."""
+        self.last_reused_tokens = 0
+        """Leading tokens of the latest prompt that llama.cpp took from its KV cache."""
+        self.last_evaluated_tokens: int | None = None
+        """Prompt tokens llama.cpp actually evaluated for the latest reply (None: unknown)."""
         _LOGGER.info(
             "loaded %s (n_ctx=%d, gpu layers=%d)",
             self.model_path.name,
@@ -116,6 +125,12 @@ class LlamaEngine:
         """Yield the reply's text pieces; stop at the next token once ``cancel`` is set."""
         with self._lock:  # a Llama context serves one generation at a time
             fitted, max_tokens = self._fit_to_context(messages, options.max_tokens)
+            # What the context holds now; llama.cpp keeps the longest common prefix of
+            # it and the new prompt and evaluates only the rest.
+            cached = list(self._llm.input_ids[: self._llm.n_tokens])
+            self._perf(reset=True)
+            started = time.perf_counter()
+            self.last_ttft_ms = None
             chunks = self._llm.create_chat_completion(
                 messages=[{"role": m.role, "content": m.content} for m in fitted],
                 max_tokens=max_tokens,
@@ -132,15 +147,54 @@ class LlamaEngine:
                     delta = chunk["choices"][0].get("delta", {})
                     piece = delta.get("content")
                     if piece:
+                        if self.last_ttft_ms is None:
+                            self._note_first_piece(started, cached)
                         yield piece
             finally:
                 close = getattr(chunks, "close", None)
                 if close is not None:
                     close()
 
+    def _note_first_piece(self, started: float, cached: list[int]) -> None:
+        self.last_ttft_ms = round((time.perf_counter() - started) * 1000.0, 1)
+        prompt = list(self._llm.input_ids[: self._llm.n_tokens])
+        reused = 0
+        for old, new in zip(cached, prompt, strict=False):
+            if old != new:
+                break
+            reused += 1
+        evaluated = self._perf()
+        self.last_prompt_tokens = len(prompt)
+        self.last_evaluated_tokens = evaluated
+        self.last_reused_tokens = (
+            max(0, len(prompt) - evaluated) if evaluated is not None else reused
+        )
+        _LOGGER.info(
+            "first token after %.0f ms (%d of %d prompt tokens from the KV cache)",
+            self.last_ttft_ms,
+            self.last_reused_tokens,
+            len(prompt),
+        )
+
+    def _perf(self, reset: bool = False) -> int | None:
+        """Prompt tokens evaluated since the last reset (llama.cpp's perf counters)."""
+        try:
+            llama_cpp = _import_llama_cpp()
+            ctx = self._llm._ctx.ctx
+            if reset:
+                llama_cpp.llama_perf_context_reset(ctx)
+                return 0
+            return int(llama_cpp.llama_perf_context(ctx).n_p_eval)
+        except (AttributeError, RuntimeError, TypeError):  # another llama-cpp-python
+            return None
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens ``text`` takes in this model (for memory's prompt budget)."""
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False))
+
     def _count_tokens(self, message: ChatMessage) -> int:
         # Template overhead (role markers, separators) is a few tokens per message.
-        return len(self._llm.tokenize(message.content.encode("utf-8"), add_bos=False)) + 8
+        return self.count_tokens(message.content) + 8
 
     def _fit_to_context(
         self, messages: list[ChatMessage], max_tokens: int

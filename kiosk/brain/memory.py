@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from kiosk.brain.base import ChatMessage, GenerationOptions, LLMEngine
 from kiosk.brain.facts import CATEGORY_PRIORITY, ExtractedFact, extract_facts
-from kiosk.brain.morph import key_of
+from kiosk.brain.morph import content_keys, key_of
 from kiosk.brain.safety import check_output
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ _SMALL_TALK = re.compile(r"^(?:привет\w*|пока\w*|да|нет|ага|у
 
 
 def _keys(text: str) -> set[str]:
-    return {key_of(w) for w in _WORDS.findall(text)}
+    return content_keys(text)
 
 
 def extractive_summary(turns: Sequence[Turn], max_chars: int = 600) -> str:
@@ -232,9 +232,7 @@ class Memory:
         used = sum(self.count_tokens(f"- {f.text}\n") for f in chosen)
         if used > budget_tokens:
             _LOGGER.warning("pinned facts take %d tokens, over the %d budget", used, budget_tokens)
-        rest = sorted(
-            (f for f in facts if not f.pinned), key=lambda f: -self._score(f, keys, now)
-        )
+        rest = sorted((f for f in facts if not f.pinned), key=lambda f: -self._score(f, keys, now))
         for fact in rest:
             cost = self.count_tokens(f"- {fact.text}\n")
             if used + cost <= budget_tokens:
@@ -243,7 +241,7 @@ class Memory:
         return sorted(chosen, key=lambda f: (not f.pinned, f.id))
 
     def summary_text(self, store: Store, conversation_id: int | None, max_chars: int) -> str:
-        """This conversation's rolling summary and the last ones' (newest kept when short)."""
+        """The rolling summary of the current conversation and the last ones (newest kept)."""
         parts = [s for _, s in store.recent_summaries(3, exclude_conversation=conversation_id)]
         if conversation_id is not None:
             current, _ = store.conversation_summary(conversation_id)
@@ -255,10 +253,12 @@ class Memory:
 
     def context(self, store: Store, text: str, conversation_id: int | None = None) -> MemoryContext:
         """Facts and summary for a prompt answering ``text``, within ``budget_tokens``."""
-        summary = self.summary_text(store, conversation_id, self.summary_chars)
+        max_chars = self.summary_chars
+        summary = self.summary_text(store, conversation_id, max_chars)
+        while summary and self.count_tokens(summary) > self.budget_tokens // 2:
+            max_chars //= 2
+            summary = self.summary_text(store, conversation_id, max_chars)
         summary_tokens = self.count_tokens(summary) if summary else 0
-        if summary_tokens > self.budget_tokens // 2:
-            summary, summary_tokens = "", 0
         facts = self.pack_facts(store.facts(), text, self.budget_tokens - summary_tokens)
         name = next((f.text.split(" ", 1)[1] for f in facts if f.text.startswith("Зовут ")), "")
         tokens = summary_tokens + sum(self.count_tokens(f"- {f.text}\n") for f in facts)

@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["EMPATHY", "MOODS", "NEGATIVE_MOODS", "REPLY_EMOTION", "detect_mood", "empathy_reply", "mood_hint"]
+__all__ = [
+    "EMPATHY",
+    "MOODS",
+    "NEGATIVE_MOODS",
+    "REPLY_EMOTION",
+    "detect_mood",
+    "empathy_reply",
+    "mood_hint",
+]
 
 MOODS = ("sad", "angry", "scared", "tired", "bored", "happy", "neutral")
 """Every mood label, most urgent first."""
@@ -50,7 +58,7 @@ _PATTERNS = {
 }
 
 EMPATHY: dict[str, str] = {
-    "sad": "Ой, мне очень жаль, что тебе грустно. Я рядом и слушаю тебя.",
+    "sad": "Мне очень жаль, что тебе грустно. Я рядом и слушаю тебя.",
     "angry": "Понимаю, когда злишься, это очень неприятно. Давай вместе глубоко вдохнём.",
     "scared": "Бояться — это нормально, так бывает со всеми. Я с тобой.",
     "tired": "Похоже, сил сегодня совсем мало. Отдых — это очень важно.",

@@ -12,7 +12,14 @@ import logging
 import re
 from typing import Any
 
-__all__ = ["is_name", "key_of", "lemma", "morphology_available", "name_nominative"]
+__all__ = [
+    "content_keys",
+    "is_name",
+    "key_of",
+    "lemma",
+    "morphology_available",
+    "name_nominative",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -99,6 +106,39 @@ def key_of(text: str) -> str:
     if morph is None:
         return _crude_stem(_fold(words[0]))
     return _crude_stem(lemma(words[0]), fleeting=False)
+
+
+# Words every fact and question shares; they make nothing relevant.
+_GENERIC = frozenset(
+    "любить нравиться зовут звать помнить знать говорить сказать рассказать хотеть "
+    "мочь иметь быть есть расскажи расскажешь скажи давай ребенок".split()
+)
+_CONTENT_POS = frozenset({"NOUN", "ADJF", "ADJS", "INFN", "NUMR", None})
+
+
+def content_keys(text: str) -> set[str]:
+    """Merge keys of the content words of ``text`` (nouns, adjectives, infinitives).
+
+    Finite verbs ("люблю", "помнишь"), pronouns and words every fact shares are left
+    out, so "кого я люблю? кошек" relates to "Любит кошек" through "кошек" only.
+    """
+    keys = set()
+    morph = _analyzer()
+    for word in re.findall(r"[а-яёa-z-]{3,}", text.lower()):
+        folded = _fold(word)
+        if folded in _STOP:
+            continue
+        if morph is not None:
+            parse = morph.parse(folded)[0]
+            base = str(parse.normal_form).replace("ё", "е")
+            if base in _GENERIC or base in _STOP or parse.tag.POS not in _CONTENT_POS:
+                continue
+            keys.add(_crude_stem(base, fleeting=False))
+        else:
+            stem = _crude_stem(folded)
+            if not any(stem.startswith(g[:3]) for g in _GENERIC):
+                keys.add(stem)
+    return keys
 
 
 @functools.lru_cache(maxsize=1024)

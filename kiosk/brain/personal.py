@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from kiosk.brain.base import ChatMessage
-from kiosk.brain.morph import key_of
 from kiosk.brain.mood import NEGATIVE_MOODS, REPLY_EMOTION, detect_mood, empathy_reply
+from kiosk.brain.morph import key_of
 from kiosk.brain.persona import FACTS_HEADER
 
 __all__ = ["KnownChild", "Personalised", "known_from_facts", "personalise", "read_memory"]
@@ -120,30 +120,41 @@ def personalise(
     text: str,
     known: KnownChild,
     history: Sequence[ChatMessage] = (),
+    *,
+    fallback: bool = False,
 ) -> Personalised:
-    """``answer`` (from the dialogues) adjusted to the child's mood, name and memory."""
+    """``answer`` (from the dialogues) adjusted to the child's mood, name and memory.
+
+    ``fallback``: the answer is a "don't know" line; a memory hit replaces it.
+    """
     mood = detect_mood(text)
     prefix = f"{known.name}, " if known.name else ""
     if mood in NEGATIVE_MOODS:
         empathy = empathy_reply(mood)
         body = empathy[:1].lower() + empathy[1:] if prefix else empathy
         return Personalised(prefix + body, REPLY_EMOTION[mood], (f"mood:{mood}",))
-    if _GREETING.match(text.strip()):
+    greeted = _GREETING.match(text.strip())
+    if greeted:
         greeting = f"Привет, {known.name}!" if known.name else "Привет!"
+        rest_of_text = re.findall(r"[А-Яа-яЁё]+", text[greeted.end() :])
+        only_greeting = "?" not in text and len(rest_of_text) <= 2
         question = _memory_question(known) if not history else ""
-        if known.name or question:
+        if only_greeting and (known.name or question):
             rest = question or "Как у тебя дела?"
             return Personalised(f"{greeting} {rest}", "happy", ("greeting",))
+        if known.name and not answer.lower().startswith(("привет", "здравствуй")):
+            return Personalised(f"{greeting} {answer}", None, ("greeting",))
         return Personalised(answer)
     words = _keys_in(text)
+    body = "Расскажи мне ещё, мне очень интересно!" if fallback else answer
     for _, pet_name, key in known.pets:
         if key in words and pet_name and not _said_before(history, pet_name):
             asked = _cap(f"{prefix}а как там {pet_name}?")
-            return Personalised(f"{asked} {answer}", None, (f"remember:pet:{key}",))
+            return Personalised(f"{asked} {body}", None, (f"remember:pet:{key}",))
     for phrase, key in known.likes:
         if key in words and not _said_before(history, phrase):
             remembered = _cap(f"{prefix}я помню, {phrase}!")
-            return Personalised(f"{remembered} {answer}", "happy", (f"remember:pref:{key}",))
+            return Personalised(f"{remembered} {body}", "happy", (f"remember:pref:{key}",))
     return Personalised(answer)
 
 

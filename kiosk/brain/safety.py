@@ -41,11 +41,21 @@ _FILE_CATEGORY = {
     "drugs": "drugs",
     "personal_data": "personal_data",
     "scary": "scary",
+    "jailbreak": "persona",
     "profanity": "profanity",
 }
 """Word list file stem → verdict category, in the order they are checked."""
 
-CATEGORIES = ("alert", "sexual", "violence", "drugs", "personal_data", "scary", "profanity")
+CATEGORIES = (
+    "alert",
+    "sexual",
+    "violence",
+    "drugs",
+    "personal_data",
+    "scary",
+    "persona",
+    "profanity",
+)
 """Every category a verdict can carry besides ``ok``."""
 
 REDIRECTS: dict[str, str] = {
@@ -74,11 +84,17 @@ REDIRECTS: dict[str, str] = {
         "Это правило безопасности! Давай поговорим о чём-нибудь другом."
     ),
     "scary": ("Ой, это слишком страшная тема. Давай лучше о чём-нибудь весёлом! Хочешь загадку?"),
+    "persona": (
+        "Я — {name}, и я всегда остаюсь собой, это моё главное правило! "
+        "Давай лучше поиграем: хочешь загадку или интересный факт?"
+    ),
     "profanity": (
         "Давай говорить добрыми словами, так намного приятнее. 😊 О чём тебе хочется поболтать?"
     ),
 }
-"""What the avatar says instead, per category (Russian, warm, never scolding)."""
+"""What the avatar says instead, per category (Russian, warm, never scolding).
+
+``{name}`` is the persona's name (filled by ``SafetyVerdict.redirect_for``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +109,10 @@ class SafetyVerdict:
     """What to say instead (empty when ok)."""
     matched: str = ""
     """The text that matched, for the log and the parent's report."""
+
+    def redirect_for(self, persona_name: str) -> str:
+        """The redirect with the persona's name filled in."""
+        return self.redirect.replace("{name}", persona_name)
 
 
 _OK = SafetyVerdict(ok=True)

@@ -28,6 +28,7 @@ from kiosk.brain.dialogues import (
     tokenize,
 )
 from kiosk.brain.persona import Persona
+from kiosk.brain.personal import known_from_facts, personalise, read_memory
 
 __all__ = [
     "DialogueError",
@@ -119,11 +120,17 @@ class ScriptedEngine:
                     found.score,
                 )
             self.last_emotion = exchange.emotion
-            child_name = _child_name(messages)
-            template = self._pick(exchange, has_child_name=bool(child_name))
-            answer = _fill(template, self.persona, child_name)
-            self._last_answer = answer
-            return answer
+            known = known_from_facts(read_memory(messages), _child_name(messages))
+            template = self._pick(exchange, has_child_name=bool(known.name))
+            answer = _fill(template, self.persona, known.name)
+            history = [m for m in messages[:-1] if m.role != "system"]
+            personal = personalise(answer, text, known, history, fallback=found is None)
+            if personal.notes:
+                _LOGGER.info("scripted: personalised (%s)", ", ".join(personal.notes))
+            if personal.emotion is not None:
+                self.last_emotion = personal.emotion
+            self._last_answer = personal.text
+            return personal.text
 
     def stream(
         self,

@@ -19,7 +19,9 @@ __all__ = ["main"]
 # Subcommands: (module:attribute, one-line help). Imported on demand so that
 # `kiosk --help` and light commands start fast.
 _COMMANDS: dict[str, tuple[str, str]] = {
+    "avatar": ("kiosk.cli.avatar:avatar", "Photo → avatar asset; preview."),
     "admin": ("kiosk.cli.admin:admin", "The parent's console (Textual TUI)."),
+    "bench": ("kiosk.cli.bench:bench", "Latency, FPS, A/V sync, memory — measured."),
     "chat": ("kiosk.cli.chat:chat", "Text conversation with the persona."),
     "config": ("kiosk.cli.config:config", "Show and check the settings."),
     "data": ("kiosk.cli.data:data", "Export or wipe everything stored about the child."),
@@ -28,8 +30,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "listen": ("kiosk.cli.listen:listen", "Wake word, VAD and STT on a WAV file."),
     "memory": ("kiosk.cli.memory:memory", "What Аня remembers about the child."),
     "models": ("kiosk.cli.models:models", "List, import and verify models (offline)."),
+    "persona": ("kiosk.cli.persona:persona", "Personas: list, show, switch."),
     "run": ("kiosk.cli.run:run", "The daemon in the foreground (what systemd starts)."),
     "say": ("kiosk.cli.say:say", "Speak text with the configured voice, to a WAV."),
+    "voice": ("kiosk.cli.voice:voice", "Voice enrollment and training."),
 }
 
 

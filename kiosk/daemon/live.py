@@ -15,17 +15,32 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kiosk.config import Settings
+from kiosk.daemon.control import ControlCommandFailed, ControlServer
 from kiosk.daemon.notify import Notifier
-from kiosk.daemon.pipeline import TurnRunner, TurnTimer
-from kiosk.events import AudioFrame, SpeechEnded, State, StateChanged, UserText
+from kiosk.daemon.pipeline import TurnResult, TurnRunner, TurnTimer
+from kiosk.daemon.resources import ResourceMonitor
+from kiosk.daemon.stats import DaemonStats, FpsMeter
+from kiosk.errors import KioskError
+from kiosk.events import (
+    AudioFrame,
+    SpeechAudio,
+    SpeechEnded,
+    StageError,
+    State,
+    StateChanged,
+    UserText,
+)
 from kiosk.paths import Paths
 
 if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
     from kiosk.audio.base import AudioIn, AudioOut
     from kiosk.avatar.animator import Animator
+    from kiosk.brain import Brain, Persona
     from kiosk.daemon.assemble import Core
 
 __all__ = ["LiveLoop", "run_live"]
@@ -39,6 +54,23 @@ _STATUS = {
     State.SPEAKING: "говорю",
     State.ERROR: "ошибка",
 }
+
+ERROR_FACE_S = 3.0
+"""Seconds the avatar shows the error face after a stage fails."""
+
+_STAGES = ("stt", "brain", "voice", "avatar", "audio", "listen", "store")
+
+
+def _stage_of(exc: BaseException, default: str) -> str:
+    """The kiosk stage whose code raised ``exc`` (deepest frame wins), else ``default``."""
+    stage = default
+    tb = exc.__traceback__
+    while tb is not None:
+        parts = tb.tb_frame.f_globals.get("__name__", "").split(".")
+        if len(parts) > 1 and parts[0] == "kiosk" and parts[1] in _STAGES:
+            stage = parts[1]
+        tb = tb.tb_next
+    return stage
 
 
 class LiveLoop:
@@ -69,14 +101,30 @@ class LiveLoop:
         self.state = State.SLEEPING
         self.stop_event = threading.Event()
         self.turns = 0
+        self.paused = False
+        """Listening stopped by the parent (``pause``) until ``resume``."""
+        self.avatar_name = "drawn"
+        """Name of the avatar renderer, for ``status``."""
+        self.monitor = ResourceMonitor()
+        self.stats = DaemonStats.from_store(core.store)
+        self.fps = FpsMeter()
+        self.turn_lock = asyncio.Lock()
+        """Held by whatever drives the avatar's voice: a turn, a phrase, a swap of parts."""
+        self.control: ControlServer | None = None
+        self.control_ready = threading.Event()
+        """Set once the control socket is serving (or has failed to start)."""
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._awake_until = -1.0
-        self.runner = TurnRunner(
-            core.brain,
-            core.store,
-            persona_id=core.persona.id,
+        self.runner = self._make_runner(settings, core.brain, core.persona.id)
+
+    def _make_runner(self, settings: Settings, brain: Brain, persona_id: str) -> TurnRunner:
+        return TurnRunner(
+            brain,
+            self.core.store,
+            persona_id=persona_id,
             synthesizer=self.synthesizer,
-            speaker=speaker,
-            animator=animator,
+            speaker=self.speaker,
+            animator=self.animator,
             source="voice",
             child_name=settings.general.child_name,
             history_turns=settings.brain.history_turns,
@@ -88,6 +136,68 @@ class LiveLoop:
         self.state = change.state
         self.notifier.status(_STATUS[change.state])
         _LOGGER.info("state %s (%s)", change.state, change.reason)
+        if self.control is not None:
+            self.control.publish("state", {"state": change.state.value, "reason": change.reason})
+
+    # --- parts swapped by the control socket ----------------------------------------
+
+    def build_parts(self, settings: Settings, voice: bool) -> dict[str, Any]:
+        """New listen parts (and a synthesizer when ``voice``) for ``settings`` (blocking)."""
+        from kiosk.listen import make_endpointer, make_wake_detector
+        from kiosk.voice import make_synthesizer
+
+        parts: dict[str, Any] = {
+            "endpointer": make_endpointer(settings),
+            "wake": make_wake_detector(settings),
+        }
+        if voice:
+            parts["synthesizer"] = make_synthesizer(settings.voice)
+        return parts
+
+    def swap(self, *, settings: Settings, persona: Persona, brain: Brain, **parts: Any) -> None:
+        """Put new settings, persona, brain and parts in place at once (hold ``turn_lock``)."""
+        for name, value in parts.items():
+            setattr(self, name, value)
+        old_runner = self.runner
+        self.runner = self._make_runner(settings, brain, persona.id)
+        self.core.settings, self.core.persona, self.core.brain = settings, persona, brain
+        old_runner.close()
+
+    # --- listening control ------------------------------------------------------------
+
+    def set_paused(self, paused: bool) -> None:
+        """Stop (or restart) listening; a paused kiosk sleeps."""
+        self.paused = paused
+        if paused:
+            self.go_to_sleep("paused")
+
+    def go_to_sleep(self, reason: str) -> None:
+        """Close the follow-up window; only «Аня» wakes her again."""
+        self._awake_until = -1.0
+        if self.state != State.SLEEPING:
+            self.runner.set_state(State.SLEEPING, reason)
+
+    def wake_up(self, reason: str) -> None:
+        """Listen without the wake word for ``listen.follow_up_s``."""
+        self._awake_until = self.speaker.position() + self.core.settings.listen.follow_up_s
+        self.runner.set_state(State.LISTENING, reason)
+
+    # --- errors ------------------------------------------------------------------------
+
+    def report_error(self, stage: str, exc: BaseException) -> StageError:
+        """Log a failed stage, show the error face for a moment, and go on."""
+        message = exc.message if isinstance(exc, KioskError) else f"{type(exc).__name__}: {exc}"
+        error = StageError(stage=stage, message=message)
+        _LOGGER.error("stage %s failed: %s", stage, message, exc_info=exc, extra={"stage": stage})
+        self.stats.add_error(error)
+        self.runner.set_state(State.ERROR, f"{stage}: {message}")
+        if self._loop is not None:
+            self._loop.call_later(ERROR_FACE_S, self._leave_error)
+        return error
+
+    def _leave_error(self) -> None:
+        if self.state == State.ERROR:
+            self.go_to_sleep("error shown")
 
     def _go_to_sleep_if_idle(self) -> None:
         now = self.speaker.position()
@@ -98,7 +208,37 @@ class LiveLoop:
 
     async def converse(self) -> None:
         """Consume captured frames until the source ends or ``stop`` is called."""
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
+        try:
+            await self._start_control()
+        finally:
+            self.control_ready.set()
+        try:
+            await self._listen(loop)
+        finally:
+            if self.control is not None:
+                await self.control.close()
+            self.stop_event.set()
+
+    async def _start_control(self) -> None:
+        from kiosk.daemon.commands import DaemonCommands
+
+        commands = DaemonCommands(self)
+        control = ControlServer(
+            self.core.paths.socket_path,
+            commands.handlers(),
+            commands.status,
+            admin_group=self.core.settings.daemon.admin_group,
+        )
+        try:
+            await control.start()
+        except (KioskError, OSError) as exc:
+            # The kiosk still talks to the child; only the parent's TUI is blind.
+            _LOGGER.error("no control socket: %s", exc)
+            return
+        self.control = control
+
+    async def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
         frames: asyncio.Queue[AudioFrame | None] = asyncio.Queue(maxsize=500)
 
         def capture() -> None:
@@ -117,8 +257,8 @@ class LiveLoop:
         self.runner.set_state(State.SLEEPING, "start")
         while (frame := await frames.get()) is not None:
             self.notifier.watchdog()
-            if self.speaker.pending() > 0:
-                # Half-duplex: do not listen to ourselves.
+            if self.paused or self.speaker.pending() > 0 or self.turn_lock.locked():
+                # Half-duplex: do not listen to ourselves (or while the parent paused us).
                 self.endpointer.reset()
                 continue
             self._go_to_sleep_if_idle()
@@ -129,16 +269,21 @@ class LiveLoop:
             await self._on_utterance(event)
         # Let the last reply finish playing before stopping.
         # The speaker's clock is hardware (or wall) time: polling it is the honest wait.
-        while self.speaker.pending() > 0 and not self.stop_event.is_set():  # noqa: ASYNC110
+        while (  # noqa: ASYNC110
+            self.speaker.pending() > 0 or self.turn_lock.locked()
+        ) and not self.stop_event.is_set():
             await asyncio.sleep(0.05)
-        self.stop_event.set()
 
     async def _on_utterance(self, utterance: SpeechEnded) -> None:
         timer = TurnTimer()
         started = time.perf_counter()
-        transcript = await asyncio.to_thread(
-            self.transcriber.transcribe, utterance.pcm, utterance.sample_rate
-        )
+        try:
+            transcript = await asyncio.to_thread(
+                self.transcriber.transcribe, utterance.pcm, utterance.sample_rate
+            )
+        except Exception as exc:
+            self.report_error(_stage_of(exc, "stt"), exc)
+            return
         timer.add("stt", (time.perf_counter() - started) * 1000.0)
         awake = self.speaker.position() <= self._awake_until
         detection = self.wake.check(utterance, transcript.text)
@@ -147,12 +292,67 @@ class LiveLoop:
             return
         text = self.wake.strip(transcript.text) if detection else transcript.text
         if not text.strip():
-            self.runner.set_state(State.LISTENING, "wake word")
-            self._awake_until = self.speaker.position() + self.core.settings.listen.follow_up_s
+            self.wake_up("wake word")
             return
-        result = await self.runner.run(UserText(text=text, source="voice"), timer)
+        try:
+            await self._turn(UserText(text=text, source="voice"), timer)
+        except Exception as exc:
+            self.report_error(_stage_of(exc, "brain"), exc)
+
+    async def _turn(self, user: UserText, timer: TurnTimer | None = None) -> TurnResult:
+        async with self.turn_lock:
+            result = await self.runner.run(user, timer)
         self.turns += 1
         self._awake_until = result.speech_end + self.core.settings.listen.follow_up_s
+        record = self.stats.add_turn(result)
+        if self.control is not None:
+            self.control.publish("turn", record)
+        return result
+
+    async def run_text(self, text: str) -> TurnResult:
+        """A turn as if the child said ``text`` (queued behind a running turn)."""
+        try:
+            return await self._turn(UserText(text=text, source="admin"))
+        except Exception as exc:
+            error = self.report_error(_stage_of(exc, "brain"), exc)
+            raise ControlCommandFailed(f"ход не удался ({error.stage}): {error.message}") from exc
+
+    async def speak_phrase(self, text: str) -> tuple[float, Coroutine[Any, Any, None]]:
+        """Queue ``text`` in Аня's voice; returns (seconds, a coroutine that ends with it).
+
+        The turn lock is held until the phrase has been heard, so turns do not talk over it.
+        """
+        from kiosk.voice import speak
+
+        await self.turn_lock.acquire()
+        try:
+            synthesis = await asyncio.to_thread(speak, self.synthesizer, text, "neutral")
+            if synthesis is None:
+                raise ControlCommandFailed("в этом тексте нечего произнести")
+            audio = SpeechAudio(
+                pcm=synthesis.pcm,
+                sample_rate=synthesis.sample_rate,
+                text=text,
+                index=0,
+                track=synthesis.track,
+            )
+            start = self.speaker.play(audio)
+            self.animator.add_speech(start, audio.track, emotion=audio.emotion)
+            self.runner.set_state(State.SPEAKING, "phrase from the parent", at=start)
+            self.stats.add_speech(audio.duration)
+        except BaseException:
+            self.turn_lock.release()
+            raise
+        return audio.duration, self._finish_phrase(start + audio.duration)
+
+    async def _finish_phrase(self, end: float) -> None:
+        try:
+            while self.speaker.position() < end and not self.stop_event.is_set():  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+            self._awake_until = end + self.core.settings.listen.follow_up_s
+            self.runner.set_state(State.LISTENING, "phrase said", at=end)
+        finally:
+            self.turn_lock.release()
 
     def stop(self) -> None:
         """Ask every thread to finish."""
@@ -186,6 +386,18 @@ def _real_time(speaker: AudioOut) -> AudioOut:
         following.resume_at(0.0)
         return following
     return speaker
+
+
+def _render_failed(live: LiveLoop, exc: Exception) -> None:
+    """A frame failed to draw: report it on the conversation loop (at most once a second)."""
+    now = time.monotonic()
+    if now - getattr(live, "_last_render_error", -10.0) < 1.0:
+        return
+    live._last_render_error = now  # type: ignore[attr-defined]
+    if live._loop is not None and not live._loop.is_closed():
+        live._loop.call_soon_threadsafe(live.report_error, "avatar", exc)
+    else:
+        _LOGGER.error("avatar frame failed: %s", exc)
 
 
 def run_live(
@@ -224,6 +436,7 @@ def run_live(
         animator = Animator()
         live = LiveLoop(core, audio_in, speaker, animator, notifier)
         renderer = make_renderer(settings.avatar)
+        live.avatar_name = getattr(renderer, "name", type(renderer).__name__)
         display = make_display(settings.avatar, headless=headless)
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: live.stop())
@@ -231,13 +444,20 @@ def run_live(
             target=lambda: asyncio.run(live.converse()), name="kiosk-conversation", daemon=True
         )
         conversation.start()
+        live.control_ready.wait(timeout=30)  # READY means the parent's TUI can connect too
         notifier.ready(_STATUS[State.SLEEPING])
         frame_time = 1.0 / settings.avatar.fps
         try:
             while not live.stop_event.is_set():
                 started = time.perf_counter()
                 t = speaker.position()
-                display.show(renderer.draw(animator.pose_at(t), t), t)
+                try:
+                    display.show(renderer.draw(animator.pose_at(t), t), t)
+                except KioskError:
+                    raise  # the display is gone: systemd restarts us
+                except Exception as exc:
+                    _render_failed(live, exc)
+                live.fps.tick()
                 if getattr(display, "closed", False):
                     live.stop()
                 time.sleep(max(0.0, frame_time - (time.perf_counter() - started)))
@@ -249,6 +469,7 @@ def run_live(
             with contextlib.suppress(Exception):
                 speaker.close()
             live.runner.close()
+            live.monitor.close()
         return live.turns
     finally:
         core.close()

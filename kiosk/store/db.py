@@ -432,8 +432,7 @@ class Store:
     def conversation_summary(self, conversation_id: int) -> tuple[str, int]:
         """(summary, last summarised turn id) of a conversation; ``("", 0)`` when none."""
         row = self.db.execute(
-            "SELECT summary, through_turn_id FROM conversation_summaries"
-            " WHERE conversation_id = ?",
+            "SELECT summary, through_turn_id FROM conversation_summaries WHERE conversation_id = ?",
             [conversation_id],
         ).fetchone()
         return (str(row[0]), int(row[1])) if row else ("", 0)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from kiosk.config import VoiceSettings
 from kiosk.voice.base import Synthesis, Synthesizer
 from kiosk.voice.lipsync import track_from_audio, track_from_phonemes
 from kiosk.voice.normalize import normalize_for_speech
+
+if TYPE_CHECKING:
+    from kiosk.paths import Paths
 
 __all__ = [
     "Synthesis",
@@ -24,8 +28,23 @@ _LOGGER = logging.getLogger(__name__)
 _FESTIVAL_DEFAULT = "msu_ru_nsh_clunits"
 
 
-def make_synthesizer(settings: VoiceSettings) -> Synthesizer:
-    """The engine ``settings.engine`` names, with its voice, speed and pitch."""
+def make_synthesizer(settings: VoiceSettings, paths: Paths | None = None) -> Synthesizer:
+    """The engine ``settings.engine`` names, with its voice, speed and pitch.
+
+    ``paths`` locates imported models (piper, coqui); without it a piper voice
+    must be given as a path to its ``.onnx`` file.
+    """
+    if settings.engine == "piper":
+        from kiosk.voice.piper import PiperSynthesizer, resolve_piper_model
+
+        return PiperSynthesizer(resolve_piper_model(paths, settings.voice))
+    if settings.engine == "coqui":
+        from kiosk.voice.coqui import CoquiSynthesizer, resolve_coqui_model
+
+        if paths is None:
+            raise ValueError("the coqui engine needs paths (the enrolled voice and XTTS-v2)")
+        model_dir, references = resolve_coqui_model(paths, settings.voice)
+        return CoquiSynthesizer(model_dir, references)
     if settings.engine == "festival":
         from kiosk.voice.festival import FestivalSynthesizer
 

@@ -71,9 +71,9 @@ def load_photo(path: Path) -> np.ndarray:
     if not path.is_file():
         raise PhotoRejected(f"Файл не найден: {path}", "проверьте путь к фотографии")
     try:
-        with Image.open(path) as im:
-            im.load()
-            im = ImageOps.exif_transpose(im)
+        with Image.open(path) as opened:
+            opened.load()
+            im = ImageOps.exif_transpose(opened)
             if im.mode in ("RGBA", "LA", "P"):
                 im = im.convert("RGBA")
                 white = Image.new("RGBA", im.size, (255, 255, 255, 255))
@@ -119,9 +119,7 @@ def _graphs() -> tuple[Any, Any]:
             from mediapipe.python.solution_base import SolutionBase
             from mediapipe.python.solutions import face_detection, face_mesh
     except ImportError as exc:
-        raise KioskError(
-            f"Нет распознавания лиц (mediapipe): {exc}", _INSTALL_HINT
-        ) from exc
+        raise KioskError(f"Нет распознавания лиц (mediapipe): {exc}", _INSTALL_HINT) from exc
     with _quiet_stderr():
         detector = SolutionBase(
             binary_graph_path=face_detection._FULL_RANGE_GRAPH_FILE_PATH,
@@ -190,7 +188,9 @@ def find_one_face(rgb: np.ndarray, name: str = "фото") -> np.ndarray:
     x0, y0 = round(cx - side / 2), round(cy - side / 2)
     x1, y1 = round(cx + side / 2), round(cy + side / 2)
     pad = ((max(0, -y0), max(0, y1 - h)), (max(0, -x0), max(0, x1 - w)), (0, 0))
-    crop = np.pad(rgb, pad, mode="edge")[y0 + pad[0][0] : y1 + pad[0][0], x0 + pad[1][0] : x1 + pad[1][0]]
+    crop = np.pad(rgb, pad, mode="edge")[
+        y0 + pad[0][0] : y1 + pad[0][0], x0 + pad[1][0] : x1 + pad[1][0]
+    ]
     scale = _MESH_INPUT_PX / crop.shape[0]
     crop = cv2.resize(crop, (_MESH_INPUT_PX, _MESH_INPUT_PX), interpolation=cv2.INTER_CUBIC)
     pts = mesh_landmarks(crop)

@@ -12,7 +12,6 @@ import numpy as np
 from kiosk.avatar.photo import landmarks as lm
 
 __all__ = [
-    "EMOTION_SHAPES",
     "brows_moved",
     "eyes_moved",
     "mouth_moved",
@@ -20,15 +19,7 @@ __all__ = [
     "paint_mouth",
 ]
 
-EMOTION_SHAPES: dict[str, tuple[float, float]] = {
-    "neutral": (0.0, 0.0),
-    "happy": (1.0, 0.0),
-    "sad": (-0.8, 0.0),
-    "surprised": (0.0, 1.0),
-}
-"""Mouth variant → (corner lift, -1 down .. 1 up; brow raise 0..1)."""
-
-_JAW_DROP = 0.42
+_JAW_DROP = 0.34
 """Lower lip travel at full opening, in mouth widths."""
 
 
@@ -122,7 +113,8 @@ def brows_moved(pts: np.ndarray, raise_by: float) -> np.ndarray:
         dist = np.abs(pts[:, 0] - centre[0]) / (0.6 * eye_gap)
         above = pts[:, 1] < lid_y - 0.25 * (lid_y - centre[1])
         height = np.clip((centre[1] - pts[:, 1]) / (0.9 * eye_gap), 0.0, 1.0)
-        weight = np.clip(1.0 - dist**2, 0.0, 1.0) * (1.0 - height)
+        near_lid = np.clip((lid_y - pts[:, 1]) / max(lid_y - centre[1], 1.0), 0.0, 1.0)
+        weight = np.clip(1.0 - dist**2, 0.0, 1.0) * (1.0 - height) * near_lid**1.5
         weight[~above] = 0.0
         weight[lm.MESH_POINTS :] = 0.0
         out[:, 1] -= lift * weight
@@ -144,31 +136,54 @@ def _aa_mask(shape: tuple[int, int], polygons: list[np.ndarray]) -> np.ndarray:
     return mask.astype(np.float32)[..., None] / 255.0
 
 
-def paint_mouth(region: np.ndarray, pts: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
+def paint_mouth(
+    region: np.ndarray,
+    pts: np.ndarray,
+    origin: tuple[int, int],
+    openness: float,
+    teeth_rgb: tuple[int, int, int] | None = (226, 220, 208),
+    own_mouth: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Fill the opening between the inner lips of ``pts`` (canvas coordinates) in ``region``.
 
-    A dark throat, a hint of tongue at the bottom and the upper teeth under the lip.
+    A dark throat, a hint of tongue at the bottom and the upper teeth under the
+    lip, shaded towards the corners. Faded in over the first third of the opening,
+    so that a photo whose mouth is already parted keeps its own look when closed.
+    ``own_mouth`` (pixels, 0..1 mask of the photo's parted lips, region-sized) puts
+    the photo's own teeth back under the upper lip instead of drawn ones.
     """
     ox, oy = origin
     upper = pts[list(lm.LIP_INNER_UPPER)] - (ox, oy)
     lower = pts[list(lm.LIP_INNER_LOWER)] - (ox, oy)
     gap = float((lower[:, 1] - upper[:, 1]).max())
-    if gap < 1.0:
+    strength = float(np.clip(openness / 0.3, 0.0, 1.0))
+    if gap < 1.0 or strength <= 0.0:
         return region
     hole = np.vstack([upper, lower[::-1]])
     h, w = region.shape[:2]
-    mask = _aa_mask((h, w), [hole])
+    mask = _aa_mask((h, w), [hole]) * strength
     ys = np.arange(h, dtype=np.float32)[:, None, None]
+    xs = np.arange(w, dtype=np.float32)[None, :, None]
     top, bottom = float(upper[:, 1].min()), float(lower[:, 1].max())
     k = np.clip((ys - top) / max(bottom - top, 1.0), 0.0, 1.0)
-    throat = np.array([38, 14, 18], np.float32) * (1 - k) + np.array([120, 52, 58], np.float32) * k
+    throat = np.array([34, 12, 16], np.float32) * (1 - k) + np.array([112, 46, 52], np.float32) * k
     inside = np.broadcast_to(throat, (h, w, 3)).copy()
-    width = float(np.linalg.norm(upper[-1] - upper[0]))
-    teeth_h = min(0.16 * width, 0.45 * gap)
-    teeth = _aa_mask((h, w), [np.vstack([upper, (upper + (0, teeth_h))[::-1]])])
-    inside = inside * (1 - teeth) + np.array([228, 222, 212], np.float32) * teeth
-    shade = np.clip((ys - top) / max(teeth_h, 1.0), 0.0, 1.0)  # teeth darken downwards
-    inside *= 1.0 - 0.25 * teeth * shade
+    left, right = float(upper[0, 0]), float(upper[-1, 0])
+    width = max(right - left, 1.0)
+    across = np.abs((xs - (left + right) / 2) / (width / 2))
+    teeth_h = min(0.11 * width, 0.4 * gap)
+    band = np.vstack([upper, (upper + (0, teeth_h))[::-1]])
+    teeth = _aa_mask((h, w), [band]) * np.clip((0.85 - across) / 0.2, 0.0, 1.0)
+    if teeth_rgb is None:
+        teeth *= 0.0
+        teeth_rgb = (0, 0, 0)
+    shade = np.clip((ys - top) / max(teeth_h, 1.0), 0.0, 1.0)
+    tooth = np.array(teeth_rgb, np.float32) * (1.0 - 0.22 * shade)
+    inside = inside * (1 - teeth) + tooth * teeth
+    inside *= 1.0 - 0.55 * np.clip(across, 0.0, 1.0) ** 3  # corners lie in shadow
+    if own_mouth is not None:
+        pixels, keep = own_mouth
+        inside = inside * (1 - keep) + pixels.astype(np.float32) * keep
     out = region.astype(np.float32) * (1 - mask) + inside * mask
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 

@@ -29,8 +29,7 @@ def triangulate(points: np.ndarray, width: int, height: int) -> np.ndarray:
     triangles = []
     for tri in subdiv.getTriangleList():
         corners = [
-            where.get((float(np.float32(tri[k])), float(np.float32(tri[k + 1]))))
-            for k in (0, 2, 4)
+            where.get((float(np.float32(tri[k])), float(np.float32(tri[k + 1])))) for k in (0, 2, 4)
         ]
         if None not in corners:
             triangles.append(corners)

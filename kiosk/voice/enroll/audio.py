@@ -230,7 +230,7 @@ def pitch_range(samples16k: np.ndarray, fmin: float = 70.0, fmax: float = 500.0)
         if energy < 1e-6:
             continue
         spectrum = np.fft.rfft(frame, 2 * size)
-        corr = np.fft.irfft(spectrum * np.conj(spectrum))[: size] / energy
+        corr = np.fft.irfft(spectrum * np.conj(spectrum))[:size] / energy
         lag = lag_min + int(np.argmax(corr[lag_min:lag_max]))
         if corr[lag] < 0.5:
             continue

@@ -25,6 +25,7 @@ from kiosk.voice.enroll.audio import (
     AUDIO_SUFFIXES,
     FFMPEG_SUFFIXES,
     FRAME_S,
+    Voicing,
     clipped_fraction,
     decode_audio,
     loudness_gain,
@@ -45,6 +46,9 @@ _LOGGER = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
 """Called as ``(files done, files total, current file name)``."""
+
+_AUDIBLE_NOISE = 10.0 ** (-50.0 / 10.0)
+"""Background above -50 dBFS (mean square) is noise, not silence."""
 
 STT_RATE = 16000
 """The 16 kHz copy (``wavs_16k/``): what the STT and speaker encoder hear."""
@@ -146,7 +150,10 @@ class _Run:
         speech, train = speech * gain, train * gain
         frames = voicing(speech)
         if not frames.voiced.any():
-            self.reject(label, "silent", "речи не слышно (тишина или только шум)")
+            if frames.noise_power > _AUDIBLE_NOISE:
+                self.reject(label, "noisy", "речь не различить за шумом")
+            else:
+                self.reject(label, "silent", "речи не слышно (тишина)")
             return
         snr = segment_snr_db(frames.power, frames.voiced, frames.noise_power)
         _LOGGER.debug("enroll: %s %.1f s, %.1f LUFS, SNR %.1f dB", label, duration, loudness, snr)
@@ -159,9 +166,7 @@ class _Run:
             return
         regions = speech_regions(frames.voiced, FRAME_S)
         total_s = speech.size / STT_RATE
-        kept, short = split_utterances(
-            regions, total_s, opts.min_utterance_s, opts.max_utterance_s
-        )
+        kept, short = split_utterances(regions, total_s, opts.min_utterance_s, opts.max_utterance_s)
         for start, end in short:
             self.reject(label, "too_short", f"обрывок {end - start:.1f} с — короче 2 с", start)
         for start, end in kept:
@@ -172,13 +177,10 @@ class _Run:
         label: str,
         speech: np.ndarray,
         train: np.ndarray,
-        frames: object,
+        frames: Voicing,
         start: float,
         end: float,
     ) -> None:
-        from kiosk.voice.enroll.audio import Voicing
-
-        assert isinstance(frames, Voicing)
         opts = self.options
         first, last = int(start / FRAME_S), int(np.ceil(end / FRAME_S))
         snr = segment_snr_db(
@@ -282,9 +284,7 @@ def enroll_folder(
         if report.clips:
             final = voice_dir / "dataset"
             report.dataset_dir = str(final)
-            (staging / "metadata.csv").write_text(
-                "\n".join(run.rows) + "\n", encoding="utf-8"
-            )
+            (staging / "metadata.csv").write_text("\n".join(run.rows) + "\n", encoding="utf-8")
             (staging / "report.json").write_text(report.to_json(), encoding="utf-8")
             _swap_in(staging, final)
     finally:

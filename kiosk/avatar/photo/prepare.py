@@ -1,0 +1,334 @@
+"""Photo → avatar asset: find the face, align it, enhance it if small, precompute the patches."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from kiosk.avatar.photo import landmarks as lm
+from kiosk.avatar.photo.asset import (
+    ASSET_VERSION,
+    BROW_VARIANTS,
+    CANVAS,
+    EYE_LEVELS,
+    FRAME,
+    MOUTH_LEVELS,
+    MOUTH_VARIANTS,
+    PhotoAsset,
+    save_asset,
+)
+from kiosk.avatar.photo.detect import find_one_face, load_photo, mesh_landmarks
+from kiosk.avatar.photo.enhance import SCALE, laplacian_variance, upscale_x4
+from kiosk.avatar.photo.shapes import (
+    brows_moved,
+    eyes_moved,
+    mouth_moved,
+    paint_lashes,
+    paint_mouth,
+)
+from kiosk.avatar.photo.warp import Box, triangulate, warp_mesh
+
+__all__ = [
+    "ENHANCE_BELOW_PX",
+    "SOFT_BELOW",
+    "Aligned",
+    "Prepared",
+    "align_face",
+    "build_asset",
+    "prepare_avatar",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+Progress = Callable[[str, float], None]
+"""Called with a Russian stage name and the fraction of that stage done (0..1)."""
+
+EYE_DISTANCE = 0.2 * FRAME
+"""Distance between the eye centres on the canvas, pixels."""
+EYES_AT = 0.42
+"""Height of the eye line on the canvas, fraction from the top."""
+ENHANCE_BELOW_PX = 300
+"""A face whose native crop is smaller than this (pixels) is enhanced."""
+SOFT_BELOW = 60.0
+"""Laplacian variance of the aligned face below which it counts as blurry."""
+ENHANCE_MAX_INPUT = 224
+"""Largest crop fed to Real-ESRGAN (cost grows with the pixel count)."""
+_STILL_PX = 0.3
+"""Mesh points that move less than this (pixels) stay put: patches end cleanly."""
+
+
+@dataclass(frozen=True, slots=True)
+class Aligned:
+    """The face on its canvas and how it got there."""
+
+    image: np.ndarray
+    """CANVAS×CANVAS×3 RGB."""
+    landmarks: np.ndarray
+    """478×2 points on the canvas."""
+    native_px: float
+    """Side the canvas has in the photo's own pixels (small means upscaled)."""
+    sharpness: float
+    """Laplacian variance of the plain (not enhanced) aligned face."""
+    enhanced: bool
+    enhance_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What ``prepare_avatar`` made."""
+
+    asset: PhotoAsset
+    folder: Path
+    aligned: Aligned
+    seconds: float
+
+
+def _similarity(pts: np.ndarray, side: int) -> tuple[np.ndarray, float]:
+    """2×3 matrix taking photo pixels to a ``side`` canvas with the eyes level; native side."""
+    right, left = pts[lm.IRIS_RIGHT], pts[lm.IRIS_LEFT]
+    dx, dy = left - right
+    distance = math.hypot(dx, dy)
+    scale = EYE_DISTANCE / distance * side / CANVAS
+    angle = math.atan2(dy, dx)
+    c, s = math.cos(-angle) * scale, math.sin(-angle) * scale
+    mid = (right + left) / 2
+    tx = side / 2 - (c * mid[0] - s * mid[1])
+    ty = EYES_AT * side - (s * mid[0] + c * mid[1])
+    return np.array([[c, -s, tx], [s, c, ty]]), CANVAS * distance / EYE_DISTANCE
+
+
+def _warp(rgb: np.ndarray, matrix: np.ndarray, side: int) -> np.ndarray:
+    import cv2
+
+    scale = math.hypot(matrix[0, 0], matrix[1, 0])
+    if scale < 0.7:  # shrink first: warpAffine alone would alias
+        small = cv2.resize(rgb, None, fx=scale * 1.2, fy=scale * 1.2, interpolation=cv2.INTER_AREA)
+        matrix = matrix.copy()
+        matrix[:, :2] /= scale * 1.2
+        rgb = small
+    return cv2.warpAffine(
+        rgb, matrix, (side, side), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+    )
+
+
+def _centre_sharpness(canvas: np.ndarray) -> float:
+    q = CANVAS // 4
+    return laplacian_variance(canvas[q : 3 * q, q : 3 * q])
+
+
+def align_face(
+    rgb: np.ndarray,
+    pts: np.ndarray,
+    enhance: bool | None = None,
+    progress: Progress | None = None,
+) -> Aligned:
+    """Crop and rotate the face onto the canvas; Real-ESRGAN when small or soft.
+
+    ``enhance`` None decides by size (``ENHANCE_BELOW_PX``) and sharpness
+    (``SOFT_BELOW``); True or False forces it.
+    """
+    import cv2
+
+    matrix, native = _similarity(pts, CANVAS)
+    plain = _warp(rgb, matrix, CANVAS)
+    sharpness = _centre_sharpness(plain)
+    if enhance is None:
+        enhance = native < ENHANCE_BELOW_PX or sharpness < SOFT_BELOW
+    image, seconds = plain, 0.0
+    if enhance:
+        side = int(min(round(native), ENHANCE_MAX_INPUT))
+        small, _ = _similarity(pts, side)
+        crop = _warp(rgb, small, side)
+        started = time.monotonic()
+        big = upscale_x4(crop, (lambda f: progress("улучшаю лицо", f)) if progress else None)
+        seconds = time.monotonic() - started
+        inter = cv2.INTER_AREA if side * SCALE >= CANVAS else cv2.INTER_CUBIC
+        image = cv2.resize(big, (CANVAS, CANVAS), interpolation=inter)
+        _LOGGER.info("enhanced a %d px face in %.1f s", side, seconds)
+    found = mesh_landmarks(image)
+    if found is None:  # the mesh saw it in the photo: carry those points over
+        found = np.column_stack([pts, np.ones(len(pts))]) @ matrix.T
+    return Aligned(image, found, native, sharpness, bool(enhance), seconds)
+
+
+def _anchors(pts: np.ndarray) -> np.ndarray:
+    """Fixed points: a ring around the face and the canvas border (the warp ends there)."""
+    oval = pts[list(lm.FACE_OVAL)]
+    centre = oval.mean(axis=0)
+    ring = centre + (oval - centre) * 1.35
+    step = CANVAS / 8
+    edge = np.arange(0, CANVAS + 1, step)
+    border = np.concatenate(
+        [
+            np.column_stack([edge, np.zeros_like(edge)]),
+            np.column_stack([edge, np.full_like(edge, CANVAS - 1)]),
+            np.column_stack([np.zeros_like(edge), edge]),
+            np.column_stack([np.full_like(edge, CANVAS - 1), edge]),
+        ]
+    )
+    return np.vstack([np.clip(ring, 1, CANVAS - 2), np.clip(border, 0, CANVAS - 1)])
+
+
+def _still(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    moved = np.abs(dst - src).max(axis=1) > _STILL_PX
+    return np.where(moved[:, None], dst, src)
+
+
+def _box_of(src: np.ndarray, dsts: list[np.ndarray], triangles: np.ndarray) -> Box:
+    """Bounding box of every triangle some ``dst`` moves, in source and destination."""
+    lo, hi = np.full(2, np.inf), np.full(2, -np.inf)
+    for dst in dsts:
+        moved = np.abs(dst - src).max(axis=1) > 0
+        tris = triangles[moved[triangles].any(axis=1)]
+        if len(tris):
+            corners = np.vstack([src[tris.ravel()], dst[tris.ravel()]])
+            lo, hi = np.minimum(lo, corners.min(axis=0)), np.maximum(hi, corners.max(axis=0))
+    if not np.isfinite(lo).all():
+        return (0, 0, 1, 1)
+    x0, y0 = np.clip(np.floor(lo) - 2, 0, CANVAS - 1).astype(int)
+    x1, y1 = np.clip(np.ceil(hi) + 3, 1, CANVAS).astype(int)
+    return (int(x0), int(y0), int(x1), int(y1))
+
+
+def _own_mouth(
+    image: np.ndarray, face: np.ndarray, box: Box
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The photo's parted lips (pixels and a soft mask in ``box``) when teeth show; else None.
+
+    Kept under the upper lip when the mouth opens, so that the photo's own teeth
+    stay instead of drawn ones.
+    """
+    import cv2
+
+    x0, y0, x1, y1 = box
+    hole = np.vstack([face[list(lm.LIP_INNER_UPPER)], face[list(lm.LIP_INNER_LOWER)][::-1]])
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    poly = np.round((hole - (x0, y0)) * 16).astype(np.int32)
+    cv2.fillPoly(mask, [poly], 255, cv2.LINE_AA, shift=4)
+    region = image[y0:y1, x0:x1]
+    pixels = region[mask > 128].astype(np.float32)
+    if len(pixels) < 40:
+        return None
+    bright = pixels[pixels.sum(axis=1) >= np.percentile(pixels.sum(axis=1), 70)]
+    colour = np.median(bright, axis=0)
+    if colour.mean() < 140 or colour.max() - colour.min() > 70:  # lips or tongue, not teeth
+        return None
+    soft = cv2.erode(mask, np.ones((3, 3), np.uint8))
+    return region.copy(), soft.astype(np.float32)[..., None] / 255.0
+
+
+def build_asset(
+    aligned: Aligned, name: str, meta: dict[str, object], progress: Progress | None = None
+) -> PhotoAsset:
+    """Precompute the mouth and eye patches of an aligned face."""
+    face = aligned.landmarks
+    src = np.vstack([face[: lm.MESH_POINTS], _anchors(face)])
+    triangles = triangulate(src, CANVAS, CANVAS)
+    n = lm.MESH_POINTS
+
+    def full(moved: np.ndarray) -> np.ndarray:
+        return _still(src, np.vstack([moved[:n], src[n:]]))
+
+    levels = np.linspace(0.0, 1.0, MOUTH_LEVELS)
+    mouth_dst = {
+        (v, i): mouth_moved(face, float(level), corners)
+        for v, corners in MOUTH_VARIANTS.items()
+        for i, level in enumerate(levels)
+    }
+    eye_open = np.linspace(0.0, 1.0, EYE_LEVELS)
+    eye_dst = {
+        (v, i): eyes_moved(brows_moved(face, lift), 1.0 - float(openness))
+        for v, lift in BROW_VARIANTS.items()
+        for i, openness in enumerate(eye_open)
+    }
+    mouth_box = _box_of(src, [full(d) for d in mouth_dst.values()], triangles)
+    eye_box = _box_of(src, [full(d) for d in eye_dst.values()], triangles)
+    total, done = len(mouth_dst) + len(eye_dst), 0
+    mouths: dict[str, list[np.ndarray]] = {v: [] for v in MOUTH_VARIANTS}
+    own = _own_mouth(aligned.image, face, mouth_box)
+    teeth = None if own is not None else (226, 220, 208)
+    for (variant, i), moved in mouth_dst.items():
+        patch = warp_mesh(aligned.image, src, full(moved), triangles, mouth_box)
+        mouths[variant].append(
+            paint_mouth(patch, moved, mouth_box[:2], float(levels[i]), teeth, own)
+        )
+        done += 1
+        if progress:
+            progress("готовлю рот и глаза", done / total)
+    eyes: dict[str, list[np.ndarray]] = {v: [] for v in BROW_VARIANTS}
+    for (variant, i), moved in eye_dst.items():
+        patch = warp_mesh(aligned.image, src, full(moved), triangles, eye_box)
+        eyes[variant].append(paint_lashes(patch, moved, eye_box[:2], 1.0 - float(eye_open[i])))
+        done += 1
+        if progress:
+            progress("готовлю рот и глаза", done / total)
+    return PhotoAsset(
+        name=name,
+        base=aligned.image,
+        landmarks=face,
+        triangles=triangles,
+        mouth_box=mouth_box,
+        eye_box=eye_box,
+        mouths={k: np.stack(v) for k, v in mouths.items()},
+        eyes={k: np.stack(v) for k, v in eyes.items()},
+        meta=meta,
+    )
+
+
+def prepare_avatar(
+    photo: Path,
+    avatars_dir: Path,
+    name: str,
+    consent: str,
+    enhance: bool | None = None,
+    progress: Progress | None = None,
+) -> Prepared:
+    """Build and save the avatar asset ``name`` from ``photo``.
+
+    ``consent`` says how the guardian agreed (``"prompt"`` or ``"--yes"``); it is
+    recorded in ``asset.toml``. Raises ``PhotoRejected`` before anything is written
+    when the photo is unusable.
+    """
+    started = time.monotonic()
+    photo = Path(photo)
+    data = photo.read_bytes() if photo.is_file() else b""
+    rgb = load_photo(photo)
+    if progress:
+        progress("ищу лицо", 0.0)
+    pts = find_one_face(rgb, name=f"фото {photo.name}")
+    if progress:
+        progress("ищу лицо", 1.0)
+    aligned = align_face(rgb, pts, enhance=enhance, progress=progress)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    meta: dict[str, object] = {
+        "version": ASSET_VERSION,
+        "name": name,
+        "created": now,
+        "source": {
+            "file": photo.name,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "width": int(rgb.shape[1]),
+            "height": int(rgb.shape[0]),
+        },
+        "consent": {"given": True, "how": consent, "at": now},
+        "face": {
+            "native_px": round(aligned.native_px, 1),
+            "sharpness": round(aligned.sharpness, 1),
+            "enhanced": aligned.enhanced,
+            "enhance_s": round(aligned.enhance_s, 2),
+        },
+        "geometry": {"canvas": CANVAS, "frame": FRAME},
+    }
+    asset = build_asset(aligned, name, meta, progress)
+    folder = save_asset(asset, avatars_dir)
+    seconds = time.monotonic() - started
+    _LOGGER.info("avatar %s prepared in %.1f s", name, seconds)
+    return Prepared(asset=asset, folder=folder, aligned=aligned, seconds=seconds)

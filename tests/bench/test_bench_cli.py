@@ -1,0 +1,162 @@
+"""``kiosk bench --quick`` end to end on the embedded defaults, in a throwaway data dir."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.bench import last_bench, validate_report
+from kiosk.bench.session import STREAMING_STAGES
+from kiosk.store import Store
+
+pytestmark = pytest.mark.slow
+
+# Marks that must come in this order (each ≥ the one before), per utterance and as medians.
+ORDER = ("endpoint", "stt", "first_token", "first_sentence", "first_audio", "first_frame",
+         "reply_end")  # fmt: skip
+
+
+def _kiosk(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "KIOSK_PATHS__DATA_DIR": str(root / "data"),
+        "XDG_CONFIG_HOME": str(root / "xdg"),
+        "SDL_VIDEODRIVER": "dummy",
+        "SDL_AUDIODRIVER": "dummy",
+    }
+    env.pop("KIOSK_CONFIG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", "--config", str(root / "kiosk.toml"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def bench_run(
+    tmp_path_factory: pytest.TempPathFactory, whisper_base_dir: Path
+) -> tuple[dict[str, Any], Path, subprocess.CompletedProcess[str]]:
+    root = tmp_path_factory.mktemp("bench")
+    (root / "kiosk.toml").write_text(f'[stt]\nmodel = "{whisper_base_dir}"\n', encoding="utf-8")
+    done = _kiosk(root, "bench", "--quick", "--json", str(root / "b.json"),
+                  "--plot", str(root / "b.png"))  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    return json.loads((root / "b.json").read_text(encoding="utf-8")), root, done
+
+
+def test_report_follows_the_schema(bench_run: tuple[dict[str, Any], Path, Any]) -> None:
+    report, _, _ = bench_run
+    assert validate_report(report) == []
+    assert report["quick"] is True
+    assert report["machine"]["cores"] >= 1 and report["machine"]["cpu_model"]
+    assert report["engines"]["stt"].startswith("whisper")
+    assert report["engines"]["brain"]
+
+
+def test_quick_bench_finishes_in_under_a_minute(
+    bench_run: tuple[dict[str, Any], Path, Any],
+) -> None:
+    assert bench_run[0]["duration_s"] < 60.0
+
+
+def test_every_stage_figure_is_measured_and_positive(
+    bench_run: tuple[dict[str, Any], Path, Any],
+) -> None:
+    report, _, _ = bench_run
+    assert report["corpus"]["answered"] >= 2
+    for shape, stages in report["stages"].items():
+        for stage, stat in stages.items():
+            assert stat["n"] >= 2, (shape, stage)
+            for key in ("min", "median", "p95", "max"):
+                assert stat[key] > 0, (shape, stage, key)
+            assert stat["min"] <= stat["median"] <= stat["p95"] <= stat["max"]
+
+
+def test_marks_come_in_pipeline_order(bench_run: tuple[dict[str, Any], Path, Any]) -> None:
+    report, _, _ = bench_run
+    answered = [u for u in report["utterances"] if u["floor_ms"]]
+    assert answered
+    for utt in answered:
+        marks = [utt["streaming_ms"][k] for k in ORDER]
+        assert marks == sorted(marks), utt["id"]
+        seq = utt["sequential_ms"]
+        assert seq["endpoint"] <= seq["stt"] <= seq["reply_done"] <= seq["tts_done"]
+        assert seq["tts_done"] <= seq["render_done"] == seq["first_audio"]
+        floor = utt["floor_ms"]
+        assert floor["sum"] >= floor["first_audio_sum"] >= floor["stt"] + floor["endpoint"]
+    medians = [report["stages"]["streaming"][k]["median"] for k in STREAMING_STAGES]
+    assert medians == sorted(medians)
+
+
+def test_ratios_and_rates_are_measured(bench_run: tuple[dict[str, Any], Path, Any]) -> None:
+    report, _, _ = bench_run
+    ratios = report["ratios"]
+    assert 0.2 < ratios["streaming_over_sequential_first_audio"] < 1.5
+    assert 0.5 < ratios["overhead_first_frame"] < 3.0
+    acc = report["accuracy"]
+    assert acc["wake_detection_rate"] >= 0.6
+    assert acc["false_wake_rate"] <= 0.5
+    assert 0.0 <= acc["wer"] < 0.5
+    assert report["render"]["fps"] > 10 and report["render"]["frames"] >= 60
+    assert report["memory"]["peak_rss_mb"] > 100
+    assert report["memory"]["rss_per_model_mb"]["stt"] > 10
+    assert report["machine"]["gpu"] is None or report["memory"]["vram_per_model_mb"] is not None
+    assert abs(report["av_offset_ms"]["median"]) <= 100
+
+
+def test_plot_is_a_valid_png(bench_run: tuple[dict[str, Any], Path, Any]) -> None:
+    data = (bench_run[1] / "b.png").read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert width >= 800 and height >= 300
+
+
+def test_table_is_printed(bench_run: tuple[dict[str, Any], Path, Any]) -> None:
+    out = bench_run[2].stdout
+    assert "first_audio" in out and "FPS" in out
+
+
+def test_result_is_stored_in_the_database(bench_run: tuple[dict[str, Any], Path, Any]) -> None:
+    report, root, _ = bench_run
+    with Store.open(root / "data" / "kiosk.db") as store:
+        last = last_bench(store)
+    assert last is not None and last["run"] == report["created_at"]
+    median = report["stages"]["streaming"]["first_audio"]["median"]
+    assert last["metrics"]["stages.streaming.first_audio.median"] == pytest.approx(median)
+
+
+def test_compare_lists_regressions_against_a_faster_old_run(
+    bench_run: tuple[dict[str, Any], Path, Any],
+) -> None:
+    report, root, _ = bench_run
+    faster = json.loads(json.dumps(report))
+    for stat in faster["stages"]["streaming"].values():
+        stat["median"] = stat["median"] / 3
+    old = root / "old.json"
+    old.write_text(json.dumps(faster), encoding="utf-8")
+    done = _kiosk(root, "bench", "--quick", "--no-store", "--json", "-", "--compare", str(old))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert validate_report(json.loads(done.stdout)) == []
+    assert "ХУЖЕ streaming first_audio median, ms" in done.stderr
+    assert "ухудшений" in done.stderr
+
+
+def test_compare_with_a_broken_file_fails_before_measuring(
+    bench_run: tuple[dict[str, Any], Path, Any],
+) -> None:
+    root = bench_run[1]
+    broken = root / "broken.json"
+    broken.write_text("{", encoding="utf-8")
+    done = _kiosk(root, "bench", "--quick", "--compare", str(broken))
+    assert done.returncode == 2
+    assert "отчёт" in done.stderr and "Замеряю" not in done.stderr + done.stdout

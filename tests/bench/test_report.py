@@ -1,0 +1,156 @@
+"""The bench report: schema check, comparison, plot and history, on hand-built reports."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.bench import (
+    SCHEMA_VERSION,
+    compare_reports,
+    last_bench,
+    load_report,
+    plot_report,
+    store_report,
+    validate_report,
+)
+from kiosk.bench.report import BenchReportError
+from kiosk.bench.session import FLOOR_STAGES, SEQUENTIAL_STAGES, STREAMING_STAGES
+from kiosk.store import Store
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _stat(median: float) -> dict[str, float]:
+    return {"min": median * 0.9, "median": median, "p95": median * 1.2, "max": median * 1.3, "n": 3}
+
+
+def make_report(scale: float = 1.0) -> dict[str, Any]:
+    """A schema-valid report whose latencies are multiplied by ``scale``."""
+    streaming = dict(zip(STREAMING_STAGES, (500, 1100, 1110, 1112, 1130, 1133, 4000), strict=True))
+    sequential = dict(zip(SEQUENTIAL_STAGES, (500, 1100, 1105, 1300, 1700, 1700), strict=True))
+    floor = dict(zip(FLOOR_STAGES, (500, 590, 3, 20, 3, 1113, 1116), strict=True))
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kiosk_version": "0.0.0",
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "quick": True,
+        "duration_s": 20.0,
+        "machine": {
+            "cpu_model": "Test CPU",
+            "cores": 2,
+            "ram_gb": 8.0,
+            "gpu": None,
+            "os": "Linux",
+            "python": "3.11",
+        },  # fmt: skip
+        "engines": {"stt": "whisper:whisper-base"},
+        "corpus": {"utterances": 3},
+        "stages": {
+            "streaming": {k: _stat(v * scale) for k, v in streaming.items()},
+            "sequential": {k: _stat(v * scale) for k, v in sequential.items()},
+            "floor": {k: _stat(v) for k, v in floor.items()},
+        },
+        "ratios": {
+            "overhead_first_frame": 1.01 * scale,
+            "streaming_over_sequential_first_audio": 0.66,
+        },  # fmt: skip
+        "render": {
+            "size": 512,
+            "frames": 4,
+            "fps": 400.0,
+            "frame_ms": _stat(2.5),
+            "frame_times_ms": [2.0, 2.5, 3.0, 2.4],
+        },  # fmt: skip
+        "av_offset_ms": _stat(20.0),
+        "memory": {"peak_rss_mb": 430.0, "rss_per_model_mb": {}, "vram_per_model_mb": None},
+        "accuracy": {
+            "wer": 0.04,
+            "wake_detection_rate": 1.0,
+            "false_wake_rate": 0.0,
+            "safety": {"block_rate": 1.0, "false_block_rate": 0.1},
+        },  # fmt: skip
+        "utterances": [],
+    }
+
+
+def test_hand_built_report_is_valid() -> None:
+    assert validate_report(make_report()) == []
+
+
+@pytest.mark.parametrize("key", ["machine", "stages", "schema_version", "accuracy"])
+def test_report_without_a_top_key_is_invalid(key: str) -> None:
+    report = make_report()
+    del report[key]
+    assert any(key in problem for problem in validate_report(report))
+
+
+def test_report_missing_a_stage_is_invalid() -> None:
+    report = make_report()
+    del report["stages"]["streaming"]["first_audio"]
+    assert validate_report(report) == ["stages.streaming.first_audio missing"]
+
+
+def test_same_report_shows_no_regression() -> None:
+    changes = compare_reports(make_report(), make_report())
+    assert changes and not any(c.regression for c in changes)
+
+
+def test_slower_latency_is_a_regression_and_faster_is_not() -> None:
+    slower = compare_reports(make_report(), make_report(scale=1.5))
+    regressed = {c.metric for c in slower if c.regression}
+    assert "streaming first_audio median, ms" in regressed
+    faster = compare_reports(make_report(), make_report(scale=0.7))
+    assert not any(c.regression for c in faster)
+
+
+def test_fewer_fps_and_more_false_wakes_are_regressions() -> None:
+    new = copy.deepcopy(make_report())
+    new["render"]["fps"] = 200.0
+    new["accuracy"]["false_wake_rate"] = 0.2
+    regressed = {c.metric for c in compare_reports(make_report(), new) if c.regression}
+    assert {"render FPS", "false wake rate"} <= regressed
+
+
+def test_plot_is_a_png(tmp_path: Path) -> None:
+    path = plot_report(make_report(), tmp_path / "sub" / "b.png")
+    assert path.read_bytes()[:8] == PNG_MAGIC
+    assert path.stat().st_size > 10_000
+
+
+def test_report_round_trips_through_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(make_report()), encoding="utf-8")
+    assert load_report(path) == make_report()
+
+
+@pytest.mark.parametrize("content", ["not json", "[]", '{"schema_version": 1}'])
+def test_unreadable_report_is_a_clear_error(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "old.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(BenchReportError, match="отчёт"):
+        load_report(path)
+
+
+def test_missing_report_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(BenchReportError, match="не найден"):
+        load_report(tmp_path / "nope.json")
+
+
+def test_last_bench_is_the_newest_stored_run(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "kiosk.db") as store:
+        assert last_bench(store) is None
+        old = make_report(scale=2.0)
+        old["created_at"] = "2025-12-31T00:00:00+00:00"
+        assert store_report(store, old) > 10
+        store_report(store, make_report())
+    with Store.open(tmp_path / "kiosk.db") as store:
+        last = last_bench(store)
+    assert last is not None
+    assert last["run"] == "2026-01-01T00:00:00+00:00"
+    assert last["metrics"]["stages.streaming.first_audio.median"] == pytest.approx(1130.0)
+    assert last["machine"] == "Test CPU"

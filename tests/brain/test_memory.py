@@ -1,0 +1,160 @@
+"""Memory on a real SQLite file: learning, merging, pinning, summaries, prompt packing."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import aclosing
+from pathlib import Path
+
+import pytest
+
+from kiosk.brain.core import Brain
+from kiosk.brain.memory import Memory, approx_tokens, extractive_summary
+from kiosk.brain.persona import Persona
+from kiosk.brain.scripted import ScriptedEngine
+from kiosk.config import BrainSettings
+from kiosk.events import ReplyDone
+from kiosk.paths import CONTENT_DIR
+from kiosk.store import Store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    with Store.open(tmp_path / "kiosk.db") as opened:
+        yield opened
+
+
+def _child_turn(store: Store, conversation: int, text: str) -> int:
+    return store.add_turn(conversation, "child", text)
+
+
+def test_fact_told_in_one_conversation_is_in_the_context_after_restart(tmp_path: Path) -> None:
+    memory = Memory()
+    with Store.open(tmp_path / "kiosk.db") as store:
+        conversation = store.start_conversation("anya")
+        turn = _child_turn(store, conversation, "Меня зовут Маша, я люблю кошек")
+        memory.learn(store, turn, "Меня зовут Маша, я люблю кошек")
+        store.end_conversation(conversation)
+    with Store.open(tmp_path / "kiosk.db") as store:
+        later = store.start_conversation("anya")
+        context = memory.context(store, "Привет!", later)
+    assert context.child_name == "Маша"
+    assert "Любит кошек" in context.facts
+    prompt = (
+        Brain(ScriptedEngine(CONTENT_DIR / "dialogues", _persona()), _persona(), BrainSettings())
+        .build_messages("Привет!", facts=context.facts)[0]
+        .content
+    )
+    assert "Ребёнка зовут Маша" in prompt and "- Любит кошек" in prompt
+
+
+def _persona() -> Persona:
+    return Persona(id="anya", name="Аня", age=12, greeting="Привет!", farewell="Пока!")
+
+
+def test_repeated_fact_is_merged_and_gains_priority(store: Store) -> None:
+    memory = Memory()
+    conversation = store.start_conversation("anya")
+    first = memory.learn(store, _child_turn(store, conversation, "я люблю кошек"), "я люблю кошек")
+    again_turn = _child_turn(store, conversation, "Я очень люблю кошечек... то есть кошек")
+    again = memory.learn(store, again_turn, "Я так люблю кошек!")
+    assert first == again
+    facts = store.facts()
+    assert len(facts) == 1
+    assert facts[0].priority > 0.5
+    assert facts[0].source_turn_id == again_turn
+    assert store.fact_mentions(facts[0].id) == 2
+
+
+def test_contradiction_replaces_the_old_fact(store: Store) -> None:
+    memory = Memory()
+    conversation = store.start_conversation("anya")
+    memory.learn(store, _child_turn(store, conversation, "я люблю кашу"), "я люблю кашу")
+    memory.learn(store, _child_turn(store, conversation, "я не люблю кашу"), "я не люблю кашу")
+    (fact,) = store.facts()
+    assert (fact.text, fact.category) == ("Не любит кашу", "dislikes")
+
+
+def test_pinned_fact_stays_pinned_and_forgotten_fact_is_not_relearnt(store: Store) -> None:
+    memory = Memory()
+    conversation = store.start_conversation("anya")
+    (pet,) = memory.learn(store, _child_turn(store, conversation, "x"), "У меня есть кошка Мурка")
+    store.pin_fact(pet)
+    memory.learn(store, _child_turn(store, conversation, "x"), "У меня есть кошка Мурка")
+    assert store.fact(pet).pinned
+    (like,) = memory.learn(store, _child_turn(store, conversation, "x"), "я люблю шоколад")
+    store.forget_fact(like)
+    memory.learn(store, _child_turn(store, conversation, "x"), "я люблю шоколад")
+    assert [f.text for f in store.facts()] == ["Есть кошка Мурка"]
+
+
+def test_packing_keeps_pinned_then_relevant_facts_within_the_budget(store: Store) -> None:
+    conversation = store.start_conversation("anya")
+    turn = _child_turn(store, conversation, "x")
+    for i in range(40):
+        store.remember_fact(f"pref:thing{i}", f"Любит игрушку номер {i}", priority=0.5)
+    pinned = store.add_fact("Родители просят не говорить о сладком", pinned=True, priority=0.1)
+    store.remember_fact("pref:динозавр", "Любит динозавров", priority=0.3, source_turn_id=turn)
+    memory = Memory(budget_tokens=60)
+    context = memory.context(store, "Расскажи про динозавров", conversation)
+    assert context.tokens <= 60
+    assert context.facts[0] == store.fact(pinned).text
+    assert "Любит динозавров" in context.facts  # relevant beats higher priority
+    assert len(context.facts) < 41
+    assert sum(approx_tokens(f"- {f}\n") for f in context.facts) == context.tokens
+
+
+def test_summary_folds_old_turns_and_reaches_the_next_conversation(store: Store) -> None:
+    memory = Memory(history_turns=1)
+    conversation = store.start_conversation("anya")
+    said = [
+        "Привет",
+        "Сегодня мы с папой ходили в зоопарк и видели жирафа",
+        "У меня есть кошка Мурка",
+        "Как дела?",
+    ]
+    for text in said:
+        turn = _child_turn(store, conversation, text)
+        store.add_turn(conversation, "avatar", "Здорово!")
+        memory.after_turn(store, conversation, turn, text)
+    summary, through = store.conversation_summary(conversation)
+    assert "кошка Мурка" in summary and "зоопарк" in summary
+    assert "Привет" not in summary
+    assert through > 0
+    nxt = store.start_conversation("anya")
+    assert "зоопарк" in memory.context(store, "Привет", nxt).summary
+
+
+def test_extractive_summary_respects_its_length(store: Store) -> None:
+    conversation = store.start_conversation("anya")
+    for i in range(30):
+        _child_turn(store, conversation, f"Я сегодня рассказывала длинную историю номер {i}")
+    text = extractive_summary(store.turns(conversation), max_chars=200)
+    assert 0 < len(text) <= 200
+
+
+def test_wipe_removes_summaries(store: Store) -> None:
+    conversation = store.start_conversation("anya")
+    store.set_conversation_summary(conversation, "Ребёнок рассказывал: «секрет».", 1)
+    store.wipe_child_data()
+    assert store.recent_summaries() == []
+
+
+def test_brain_sends_memory_into_the_prompt_of_a_scripted_reply(store: Store) -> None:
+    persona = _persona()
+    brain = Brain(
+        ScriptedEngine(CONTENT_DIR / "dialogues", persona, seed=1), persona, BrainSettings()
+    )
+    conversation = store.start_conversation("anya")
+    text = "Меня зовут Маша. У меня есть кошка Мурка"
+    brain.memory.learn(store, _child_turn(store, conversation, text), text)
+    context = brain.memory.context(store, "Привет!", store.start_conversation("anya"))
+
+    async def reply() -> ReplyDone:
+        stream = brain.reply("Привет!", facts=context.facts, summary=context.summary)
+        async with aclosing(stream) as events:
+            return [e async for e in events if isinstance(e, ReplyDone)][0]
+
+    done = asyncio.run(reply())
+    assert done.text == "Привет, Маша! Как поживает Мурка?"
+    assert done.emotion == "happy"
