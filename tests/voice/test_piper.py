@@ -97,13 +97,13 @@ def test_russian_text_goes_through_piper_espeak_phonemes(
 
     synth = PiperSynthesizer(joe_speaking_russian, noise_scale=0.0, noise_w_scale=0.0)
     assert synth.language == "ru"
-    result = speak(synth, "Мама купила мне новую книгу про космос.")
-    assert result is not None and result.duration > 1.5
+    result = speak(synth, "Я люблю собак и кошек.")
+    assert result is not None and result.duration > 1.0
     heard = WhisperTranscriber(whisper_base_dir, device="cpu", hotwords=()).transcribe(
         resample(result.pcm, result.sample_rate, 16000), 16000
     )
     # An English voice with Russian phonemes: accented, but the words come through.
-    assert "космос" in heard.text.lower()
+    assert "люблю" in heard.text.lower() and "кошек" in heard.text.lower()
 
 
 def test_voice_given_by_path_or_espeak_name_resolves(joe: Path, tmp_path: Path) -> None:
