@@ -196,7 +196,7 @@ async def _run_demo(
     core = open_core(settings, paths)
     transcriber = make_transcriber(settings, paths)
     wake = make_wake_detector(settings)
-    synthesizer = make_synthesizer(settings.voice)
+    synthesizer = make_synthesizer(settings.voice, paths)
     animator = Animator(seed=7)
     speaker = WallFollowingSpeaker(TimelineSpeaker(sample_rate=22050))
     runner = TurnRunner(

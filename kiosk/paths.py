@@ -13,6 +13,7 @@ from kiosk.errors import DataDirError
 __all__ = [
     "CONTENT_DIR",
     "SYSTEM_DATA_DIR",
+    "SYSTEM_SOCKET",
     "Paths",
     "atomic_write_bytes",
     "atomic_write_text",
@@ -20,6 +21,8 @@ __all__ = [
 ]
 
 SYSTEM_DATA_DIR = Path("/var/lib/kiosk")
+SYSTEM_SOCKET = Path("/run/kiosk/kiosk.sock")
+"""The service's control socket (RuntimeDirectory=kiosk in the unit)."""
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 """Bundled personas, dialogues, demo audio and word lists (shipped with the source tree)."""
 
@@ -100,7 +103,10 @@ def resolve_paths(settings: Settings) -> Paths:
     """Resolve the configured (or default) locations; creates nothing."""
     data_dir = (settings.paths.data_dir or _default_data_dir()).expanduser()
     models_dir = (settings.paths.models_dir or data_dir / "models").expanduser()
-    socket_path = (settings.daemon.socket_path or data_dir / "kiosk.sock").expanduser()
+    default_socket = (
+        SYSTEM_SOCKET if data_dir == SYSTEM_DATA_DIR else data_dir / "kiosk.sock"
+    )
+    socket_path = (settings.daemon.socket_path or default_socket).expanduser()
     return Paths(
         data_dir=data_dir,
         models_dir=models_dir,

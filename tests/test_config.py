@@ -49,7 +49,7 @@ def test_file_values_override_defaults(tmp_path: Path) -> None:
         ("[stt]\nbeam_size = 50\n", "stt.beam_size", "less than or equal to 10"),
         ("[stt]\nfoo = 1\n", "stt.foo", "неизвестный ключ"),
         ("[nonsense]\nx = 1\n", "nonsense", "неизвестный ключ"),
-        ('[brain]\nengine = "gpt"\n', "brain.engine", "'auto', 'llm' or 'scripted'"),
+        ('[brain]\nengine = "gpt"\n', "brain.engine", "'auto', 'llm', 'scripted' or 'http'"),
         ('[audio]\nvolume = "loud"\n', "audio.volume", "valid number"),
         ('[general]\npersona = "Аня Иванова"\n', "general.persona", "pattern"),
     ],

@@ -56,12 +56,14 @@ class MemoryPane(Pane):
         """Focus the table."""
         self.query_one("#facts", DataTable).focus()
 
-    def reload(self) -> None:
-        """Re-read the facts and rebuild the prompt preview."""
+    def reload(self, follow: int | None = None) -> None:
+        """Re-read the facts and rebuild the prompt preview; the cursor follows fact ``follow``."""
         table: DataTable[str] = self.query_one("#facts", DataTable)
         row = table.cursor_row
         table.clear()
-        for fact in self.admin.store.facts():
+        for index, fact in enumerate(self.admin.store.facts()):
+            if fact.id == follow:
+                row = index
             table.add_row(
                 str(fact.id),
                 "◆" if fact.pinned else "",
@@ -119,7 +121,7 @@ class MemoryPane(Pane):
             self.admin.report(exc)
             return
         self.notify(f"Запомнено (№{fact_id})")
-        self.reload()
+        self.reload(follow=fact_id)
 
     def action_edit(self) -> None:
         """Change the selected fact's text or weight."""
@@ -144,7 +146,7 @@ class MemoryPane(Pane):
             self.admin.report(exc)
             return
         self.notify(f"Факт №{fact_id} изменён")
-        self.reload()
+        self.reload(follow=fact_id)
 
     def action_pin(self) -> None:
         """Pin or unpin the selected fact."""
@@ -153,7 +155,7 @@ class MemoryPane(Pane):
             return
         self.admin.store.pin_fact(fact.id, not fact.pinned)
         self.notify("Закреплено" if not fact.pinned else "Откреплено")
-        self.reload()
+        self.reload(follow=fact.id)
 
     def action_forget(self) -> None:
         """Forget the selected fact, after asking."""

@@ -111,8 +111,8 @@ def _load(
 
     transcriber = loaded("stt", lambda: make_transcriber(settings, paths))
     brain = loaded("brain", lambda: make_brain(settings, paths))
-    synthesizer = loaded("voice", lambda: make_synthesizer(settings.voice))
-    renderer = loaded("avatar", lambda: make_renderer(settings.avatar))
+    synthesizer = loaded("voice", lambda: make_synthesizer(settings.voice, paths))
+    renderer = loaded("avatar", lambda: make_renderer(settings.avatar, paths.avatars_dir))
     persona = load_persona(settings.general.persona, paths)
     # Bench turns go to a throwaway database: they are not the child's conversations.
     store = Store.open(store_dir / "bench-turns.db")

@@ -149,7 +149,7 @@ def _clip(app: AppContext, renderer: object, out: Path, text: str) -> None:
     from kiosk.voice import make_synthesizer, speak
 
     assert isinstance(renderer, AvatarRenderer)
-    speech = speak(make_synthesizer(app.settings.voice), text, "happy")
+    speech = speak(make_synthesizer(app.settings.voice, app.paths), text, "happy")
     if speech is None:
         raise click.ClickException("Нечего сказать: текст пустой")
     lead = 0.4

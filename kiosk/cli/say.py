@@ -70,7 +70,7 @@ def say(
     from kiosk.voice import make_synthesizer, normalize_for_speech, speak
 
     _check_writable(output)
-    synthesizer = make_synthesizer(app.settings.voice)
+    synthesizer = make_synthesizer(app.settings.voice, app.paths)
     synthesis = speak(synthesizer, text, emotion)
     if synthesis is None:
         raise click.UsageError("В тексте нечего произносить (только символы или эмодзи)")

@@ -2,8 +2,10 @@
 
 SDL wants the main thread, so the render loop runs there; the conversation runs on an
 asyncio loop in a second thread; capture runs in its own thread and only hands frames
-over. The skeleton is half-duplex: while Аня speaks, captured audio is discarded (echo
-cancellation and barge-in belong to the Hearing issue).
+over. Every mic frame passes the echo canceller (Аня's own voice is the reference);
+while she speaks, the barge-in detector listens for the child and cancels the reply
+task. Without echo cancellation (livekit missing, or turned off) the loop is
+half-duplex: captured audio is discarded while Аня speaks.
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ class LiveLoop:
         self.endpointer = make_endpointer(settings)
         self.wake = make_wake_detector(settings)
         self.transcriber = make_transcriber(settings, core.paths)
-        self.synthesizer = make_synthesizer(settings.voice)
+        self.synthesizer = make_synthesizer(settings.voice, core.paths)
         self.state = State.SLEEPING
         self.stop_event = threading.Event()
         self.turns = 0
@@ -115,6 +117,12 @@ class LiveLoop:
         """Set once the control socket is serving (or has failed to start)."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._awake_until = -1.0
+        self.echo, self.barge_in, self.echo_gate = _make_echo_parts(settings)
+        if self.echo is not None:
+            self.speaker = EchoReferenceSpeaker(speaker, self.echo)
+        self._reply_task: asyncio.Task[None] | None = None
+        """The utterance being answered (STT → turn); cancelled by barge-in."""
+        self._barged = False
         self.runner = self._make_runner(settings, core.brain, core.persona.id)
 
     def _make_runner(self, settings: Settings, brain: Brain, persona_id: str) -> TurnRunner:
@@ -151,7 +159,7 @@ class LiveLoop:
             "wake": make_wake_detector(settings),
         }
         if voice:
-            parts["synthesizer"] = make_synthesizer(settings.voice)
+            parts["synthesizer"] = make_synthesizer(settings.voice, self.core.paths)
         return parts
 
     def swap(self, *, settings: Settings, persona: Persona, brain: Brain, **parts: Any) -> None:
@@ -257,22 +265,57 @@ class LiveLoop:
         self.runner.set_state(State.SLEEPING, "start")
         while (frame := await frames.get()) is not None:
             self.notifier.watchdog()
-            if self.paused or self.speaker.pending() > 0 or self.turn_lock.locked():
-                # Half-duplex: do not listen to ourselves (or while the parent paused us).
-                self.endpointer.reset()
-                continue
-            self._go_to_sleep_if_idle()
-            for event in self.endpointer.feed(frame):
-                if isinstance(event, SpeechEnded):
-                    await self._on_utterance(event)
+            self._on_frame(frame)
         for event in self.endpointer.flush():
-            await self._on_utterance(event)
+            if not self._busy():
+                self._answer(event)
+        if self._reply_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reply_task
         # Let the last reply finish playing before stopping.
         # The speaker's clock is hardware (or wall) time: polling it is the honest wait.
         while (  # noqa: ASYNC110
             self.speaker.pending() > 0 or self.turn_lock.locked()
         ) and not self.stop_event.is_set():
             await asyncio.sleep(0.05)
+
+    def _busy(self) -> bool:
+        """A reply is being prepared or spoken (or a parent's phrase is playing)."""
+        replying = self._reply_task is not None and not self._reply_task.done()
+        return replying or self.turn_lock.locked() or self.speaker.pending() > 0
+
+    def _on_frame(self, frame: AudioFrame) -> None:
+        if self.paused:
+            self.endpointer.reset()
+            return
+        if self.echo is None or self.barge_in is None:
+            if self._busy():
+                # Half-duplex without echo cancellation: do not listen to ourselves.
+                self.endpointer.reset()
+                return
+            clean, cancel = frame, None
+        else:
+            clean = self.echo.process(frame)
+            cancel = self.barge_in.feed(clean, self.echo.last_levels)
+        busy = self._busy()
+        if busy and cancel is not None and self._reply_task is not None:
+            if not self._reply_task.done():
+                _LOGGER.info("barge-in at %.2f s: the child talks over Аня", frame.timestamp)
+                self._reply_task.cancel()
+                self._barged = True
+        self._go_to_sleep_if_idle()
+        for event in self.endpointer.feed(clean):
+            if not isinstance(event, SpeechEnded):
+                continue
+            if self._busy() and not self._barged:
+                continue  # our own echo, or talk while a reply is on its way
+            self._barged = False
+            self._answer(event)
+
+    def _answer(self, utterance: SpeechEnded) -> None:
+        if self.barge_in is not None:
+            self.barge_in.reset()
+        self._reply_task = asyncio.create_task(self._on_utterance(utterance))
 
     async def _on_utterance(self, utterance: SpeechEnded) -> None:
         timer = TurnTimer()
@@ -287,6 +330,9 @@ class LiveLoop:
         timer.add("stt", (time.perf_counter() - started) * 1000.0)
         awake = self.speaker.position() <= self._awake_until
         detection = self.wake.check(utterance, transcript.text)
+        if detection and self._is_own_voice(utterance):
+            _LOGGER.info("ignored a wake word in Аня's own voice")
+            detection = None
         _LOGGER.info("heard %r (wake=%s, awake=%s)", transcript.text, bool(detection), awake)
         if not (detection or awake):
             return
@@ -298,6 +344,15 @@ class LiveLoop:
             await self._turn(UserText(text=text, source="voice"), timer)
         except Exception as exc:
             self.report_error(_stage_of(exc, "brain"), exc)
+
+    def _is_own_voice(self, utterance: SpeechEnded) -> bool:
+        if self.echo is None or self.echo_gate is None:
+            return False
+        end = utterance.start + len(utterance.pcm) / 2 / utterance.sample_rate
+        reference = self.echo.reference_between(utterance.start, end)
+        if not reference:
+            return False
+        return self.echo_gate.is_echo(self.echo.mic_between(utterance.start, end), reference)
 
     async def _turn(self, user: UserText, timer: TurnTimer | None = None) -> TurnResult:
         async with self.turn_lock:
@@ -358,6 +413,54 @@ class LiveLoop:
         """Ask every thread to finish."""
         self.stop_event.set()
         self.audio_in.close()
+
+
+def _make_echo_parts(settings: Settings) -> tuple[Any, Any, Any]:
+    """Echo canceller, barge-in detector and echo gate; (None, None, None) for half-duplex."""
+    if not (settings.listen.echo_cancellation and settings.listen.barge_in):
+        return None, None, None
+    from kiosk.listen import make_barge_in_detector, make_echo_canceller
+    from kiosk.listen.bargein import EchoGate
+
+    try:
+        echo = make_echo_canceller(settings)
+    except RuntimeError as exc:
+        _LOGGER.warning("no echo cancellation (%s): half-duplex, no barge-in", exc)
+        return None, None, None
+    gate = EchoGate(settings.audio.sample_rate)
+    return echo, make_barge_in_detector(settings), gate
+
+
+class EchoReferenceSpeaker:
+    """A speaker that hands what it plays to the echo canceller as the far-end reference."""
+
+    def __init__(self, speaker: AudioOut, echo: Any) -> None:
+        self._speaker = speaker
+        self._echo = echo
+        self.sample_rate = speaker.sample_rate
+
+    def play(self, audio: SpeechAudio) -> float:
+        """Queue ``audio`` and its reference (the reference queues like the speaker)."""
+        start = self._speaker.play(audio)
+        self._echo.feed_reference(audio.pcm, audio.sample_rate)
+        return start
+
+    def position(self) -> float:
+        """The wrapped speaker's clock."""
+        return self._speaker.position()
+
+    def pending(self) -> float:
+        """Seconds queued on the wrapped speaker."""
+        return self._speaker.pending()
+
+    def flush(self) -> None:
+        """Barge-in: drop queued audio and its reference."""
+        self._speaker.flush()
+        self._echo.flush_reference()
+
+    def close(self) -> None:
+        """Close the wrapped speaker."""
+        self._speaker.close()
 
 
 def _demo_input(paths: Paths, settings: Settings) -> Path:
@@ -435,7 +538,7 @@ def run_live(
         speaker = _real_time(make_audio_out(settings, headless=headless or input_wav is not None))
         animator = Animator()
         live = LiveLoop(core, audio_in, speaker, animator, notifier)
-        renderer = make_renderer(settings.avatar)
+        renderer = make_renderer(settings.avatar, paths.avatars_dir)
         live.avatar_name = getattr(renderer, "name", type(renderer).__name__)
         display = make_display(settings.avatar, headless=headless)
         for sig in (signal.SIGTERM, signal.SIGINT):

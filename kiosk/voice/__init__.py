@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from kiosk.config import VoiceSettings
+from kiosk.errors import ConfigError
 from kiosk.voice.base import Synthesis, Synthesizer
 from kiosk.voice.lipsync import track_from_audio, track_from_phonemes
 from kiosk.voice.normalize import normalize_for_speech
@@ -42,7 +43,10 @@ def make_synthesizer(settings: VoiceSettings, paths: Paths | None = None) -> Syn
         from kiosk.voice.coqui import CoquiSynthesizer, resolve_coqui_model
 
         if paths is None:
-            raise ValueError("the coqui engine needs paths (the enrolled voice and XTTS-v2)")
+            raise ConfigError(
+                "Движок coqui пока не подключён к этой команде",
+                'укажите voice.engine = "piper" или "espeak" в настройках',
+            )
         model_dir, references = resolve_coqui_model(paths, settings.voice)
         return CoquiSynthesizer(model_dir, references)
     if settings.engine == "festival":

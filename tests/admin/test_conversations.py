@@ -9,7 +9,7 @@ from kiosk.admin.conversations import ConversationsPane
 from kiosk.admin.dialogs import ConfirmDialog
 from kiosk.paths import Paths
 
-from .helpers import text_of
+from .helpers import text_of, wait_group
 
 
 async def test_search_finds_a_turn(admin_app: AdminApp) -> None:
@@ -69,7 +69,7 @@ async def test_export_markdown_writes_every_turn(
     _, paths = kiosk_env
     async with admin_app.run_test() as pilot:
         await pilot.press("f2", "m")
-        await admin_app.workers.wait_for_complete()
+        await wait_group(admin_app, "export")
         await pilot.pause()
     files = list(paths.output_dir.glob("kiosk-export-*.md"))
     assert len(files) == 1
