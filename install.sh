@@ -6,6 +6,7 @@
 #   ./install.sh --dev      plus test and lint tools and the test-fixture models
 #   ./install.sh --gpu      build llama.cpp with CUDA and add the CUDA libraries
 #   ./install.sh --speaker  plus speaker tagging (torch CPU build + resemblyzer weights)
+#   ./install.sh --piper    plus the Piper engine for imported voices (GPL-3.0)
 #   ./install.sh --voice-clone   plus Coqui TTS on the local torch build
 #   ./install.sh --system   plus the systemd service, the kiosk user and data dirs (root)
 set -euo pipefail
@@ -14,15 +15,16 @@ cd "$(dirname "$0")"
 ROOT=$(pwd)
 VENV="$ROOT/.venv"
 PY=${PYTHON:-python3}
-DEV=0 GPU=0 SYSTEM=0 CLONE=0 SPEAKER=0
+DEV=0 GPU=0 SYSTEM=0 CLONE=0 SPEAKER=0 PIPER=0
 for arg in "$@"; do
     case "$arg" in
         --dev) DEV=1; SPEAKER=1 ;;
         --speaker) SPEAKER=1 ;;
+        --piper) PIPER=1 ;;
         --gpu) GPU=1 ;;
         --system) SYSTEM=1 ;;
         --voice-clone) CLONE=1 ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
         *) echo "install.sh: unknown option $arg (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -80,6 +82,7 @@ extras="avatar"
 [ "$GPU" = 1 ] && extras="${extras:+$extras,}gpu"
 STAMP="$VENV/.kiosk-install"
 [ "$SPEAKER" = 1 ] && extras="${extras:+$extras,}speaker"
+[ "$PIPER" = 1 ] && extras="${extras:+$extras,}piper"
 want="$(sha256sum pyproject.toml | cut -d' ' -f1) extras=$extras cmake=$CMAKE_ARGS clone=$CLONE"
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
     say "Installing Python packages (the first run compiles llama.cpp: a few minutes)"
