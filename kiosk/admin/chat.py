@@ -64,7 +64,7 @@ class ChatPane(Pane):
         if not text:
             return
         event.input.value = ""
-        self.query_one(RichLog).write(f"[b $accent]Ребёнок:[/] {escape(text)}")
+        self.query_one(RichLog).write(f"[b cyan]Ребёнок:[/] {escape(text)}")
         self.send(text)
 
     @work(exclusive=True, group="chat")
@@ -74,7 +74,7 @@ class ChatPane(Pane):
         try:
             try:
                 result = await request(
-                    self.admin.socket_path, "say_as_child", text=text, timeout=60.0
+                    self.admin.socket_path, "say_as_child", text=text, wait_s=60.0
                 )
                 via = "демон"
             except DaemonUnavailable:
@@ -91,7 +91,7 @@ class ChatPane(Pane):
         name = self.admin.settings.general.persona
         if self._core is not None:
             name = self._core.persona.name
-        log.write(f"[b $success]{escape(name)}:[/] {escape(str(result.get('reply', '')))}")
+        log.write(f"[b green]{escape(name)}:[/] {escape(str(result.get('reply', '')))}")
         log.write(f"[dim]  {escape(meta)}[/]")
 
     async def _local_turn(self, text: str) -> dict[str, Any]:
@@ -128,7 +128,7 @@ class ChatPane(Pane):
             self.notify("Напишите, что сказать, и нажмите ctrl+p", severity="warning")
             return
         try:
-            await request(self.admin.socket_path, "speak", text=text, timeout=30.0)
+            await request(self.admin.socket_path, "speak", text=text, wait_s=30.0)
         except DaemonUnavailable:
             self.notify("Сказать вслух может только запущенный демон", severity="warning")
             return
@@ -136,7 +136,7 @@ class ChatPane(Pane):
             self.admin.report(exc)
             return
         box.value = ""
-        self.query_one(RichLog).write(f"[b $warning]Вслух:[/] {escape(text)}")
+        self.query_one(RichLog).write(f"[b yellow]Вслух:[/] {escape(text)}")
 
     def action_clear(self) -> None:
         """Clear the log."""

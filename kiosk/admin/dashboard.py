@@ -49,6 +49,14 @@ def _mb(value: float | None) -> str:
     return f"{value / 1024:.1f} ГБ" if value >= 1024 else f"{value:.0f} МБ"
 
 
+def _clock(stamp: Any) -> str:
+    """Local HH:MM:SS of an ISO timestamp from the daemon (as given when unparsable)."""
+    try:
+        return f"{datetime.fromisoformat(str(stamp)).astimezone():%H:%M:%S}"
+    except ValueError:
+        return escape(str(stamp))
+
+
 def _duration(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
@@ -180,7 +188,9 @@ class DashboardPane(Pane):
             state.set_class(True, "stale")
         else:
             name = STATE_NAMES.get(str(status.get("state")), str(status.get("state", "?")))
-            paused = " [b $warning](прослушивание на паузе)[/]" if status.get("listening_paused") else ""
+            paused = (
+                " [b $warning](прослушивание на паузе)[/]" if status.get("listening_paused") else ""
+            )
             uptime = _duration(float(status.get("uptime_s") or 0))
             state.update(
                 f"[b $success]●[/] {tr('Состояние')}: [b]{escape(name)}[/]{paused}   "
@@ -193,8 +203,12 @@ class DashboardPane(Pane):
             "Движки: "
             + " · ".join(
                 f"{label} {escape(str(engines.get(key, '?')))}"
-                for key, label in (("stt", "STT"), ("brain", "мозг"), ("voice", "голос"),
-                                   ("avatar", "аватар"))
+                for key, label in (
+                    ("stt", "STT"),
+                    ("brain", "мозг"),
+                    ("voice", "голос"),
+                    ("avatar", "аватар"),
+                )
             )  # fmt: skip
             if engines
             else f"Персонаж в настройках: {escape(self.admin.settings.general.persona)}"
@@ -203,15 +217,13 @@ class DashboardPane(Pane):
         for key, _ in STAGES:
             values = list(self.history[key])
             self.query_one(f"#spark-{key}", Sparkline).data = values
-            self.query_one(f"#value-{key}", Label).update(
-                f"{values[-1]:.0f} мс" if values else "—"
-            )
+            self.query_one(f"#value-{key}", Label).update(f"{values[-1]:.0f} мс" if values else "—")
         self.query_one("#spark-fps", Sparkline).data = list(self.fps)
         self.query_one("#value-fps", Label).update(f"{self.fps[-1]:.0f}" if self.fps else "—")
         errors = status.get("errors") or []
         self.query_one("#errors", Static).update(
             "\n".join(
-                f"⚠ {escape(str(e.get('at', '')))[-8:]} {escape(str(e.get('stage', '')))}: "
+                f"⚠ {_clock(e.get('at'))} {escape(str(e.get('stage', '')))}: "
                 f"{escape(str(e.get('message', '')))}"
                 for e in errors[-3:]
             )
@@ -257,7 +269,7 @@ class DashboardPane(Pane):
         seconds = float(daemon.get("talk_seconds_today") or today.talk_seconds)
         turns = int(daemon.get("turns_today") or today.child_turns)
         self.query_one("#today", Static).update(
-            f"{tr('Сегодня')}: {today.conversations} разговоров, {turns} реплик ребёнка, "
+            f"{tr('Сегодня')}: разговоров {today.conversations}, реплик ребёнка {turns}, "
             f"говорили {_duration(seconds)}   [dim]{datetime.now():%H:%M}[/]"
         )
         self._show_status()

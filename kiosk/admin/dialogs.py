@@ -21,7 +21,7 @@ _CSS = """
     padding: 0 1;
 }}
 {name} .buttons {{ height: 3; align-horizontal: right; }}
-{name} Input {{ margin: 0; }}
+{name} Input {{ margin-bottom: 1; }}
 """
 
 
@@ -75,7 +75,7 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
             yield Label(f"[b]{self._title}[/]")
             for key, label, value in self._fields:
                 yield Label(label)
-                yield Input(value, id=f"field-{key}")
+                yield Input(value, id=f"field-{key}", compact=True)
             with Horizontal(classes="buttons"):
                 yield Button("Сохранить", variant="primary", id="save")
                 yield Button("Отмена", id="cancel")

@@ -37,11 +37,11 @@ class DaemonError(KioskError):
 
 
 async def _connect(
-    socket_path: Path, timeout: float
+    socket_path: Path, wait_s: float
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     try:
         return await asyncio.wait_for(
-            asyncio.open_unix_connection(str(socket_path), limit=_LINE_LIMIT), timeout
+            asyncio.open_unix_connection(str(socket_path), limit=_LINE_LIMIT), wait_s
         )
     except (OSError, TimeoutError) as exc:
         raise DaemonUnavailable(
@@ -60,7 +60,9 @@ async def _exchange(
     while True:
         line = await reader.readline()
         if not line:
-            raise DaemonUnavailable("Демон закрыл соединение", "проверьте журнал на вкладке «Служба»")
+            raise DaemonUnavailable(
+                "Демон закрыл соединение", "проверьте журнал на вкладке «Служба»"
+            )
         message = json.loads(line)
         if message.get("id") != ident:
             continue  # an event that raced the answer
@@ -80,15 +82,15 @@ async def _close(writer: asyncio.StreamWriter) -> None:
 
 
 async def request(
-    socket_path: Path, cmd: str, *, timeout: float = 5.0, **args: Any
+    socket_path: Path, cmd: str, *, wait_s: float = 5.0, **args: Any
 ) -> dict[str, Any]:
     """Send one command and return its ``result`` (raises ``DaemonUnavailable``/``DaemonError``).
 
-    ``timeout`` bounds the whole exchange in seconds (``say_as_child`` wants more).
+    ``wait_s`` bounds the whole exchange in seconds (``say_as_child`` wants more).
     """
-    reader, writer = await _connect(socket_path, timeout)
+    reader, writer = await _connect(socket_path, wait_s)
     try:
-        return await asyncio.wait_for(_exchange(reader, writer, cmd, args), timeout)
+        return await asyncio.wait_for(_exchange(reader, writer, cmd, args), wait_s)
     except (TimeoutError, ConnectionError, json.JSONDecodeError) as exc:
         raise DaemonUnavailable(
             f"Демон не ответил на «{cmd}»: {exc.__class__.__name__}",
@@ -98,15 +100,15 @@ async def request(
         await _close(writer)
 
 
-async def subscribe(socket_path: Path, *, timeout: float = 5.0) -> AsyncIterator[dict[str, Any]]:
+async def subscribe(socket_path: Path, *, wait_s: float = 5.0) -> AsyncIterator[dict[str, Any]]:
     """Yield the daemon's events (``{"event", "data"}``) until it goes away.
 
     Raises ``DaemonUnavailable`` when the socket is absent or the stream ends.
     """
-    reader, writer = await _connect(socket_path, timeout)
+    reader, writer = await _connect(socket_path, wait_s)
     try:
         try:
-            await asyncio.wait_for(_exchange(reader, writer, "subscribe", {}), timeout)
+            await asyncio.wait_for(_exchange(reader, writer, "subscribe", {}), wait_s)
         except (TimeoutError, json.JSONDecodeError) as exc:
             raise DaemonUnavailable(
                 "Демон не принял подписку", "проверьте журнал на вкладке «Служба»"

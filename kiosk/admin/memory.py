@@ -89,6 +89,8 @@ class MemoryPane(Pane):
         self.query_one("#prompt", Static).update(
             f"[b]{tr('Промпт следующей реплики')}[/]\n[dim]{escape(text)}[/]"
         )
+        # The facts close the prompt: show that end, where the parent's edits land.
+        self.query_one("#prompt-box", VerticalScroll).scroll_end(animate=False)
         return text
 
     def selected_fact(self) -> Fact | None:
@@ -169,9 +171,7 @@ class MemoryPane(Pane):
                 self.notify(f"Аня забыла: {fact.text}", markup=False)
                 self.reload()
 
-        self.app.push_screen(
-            ConfirmDialog(f"Забыть «{escape(fact.text)}»?", "Забыть"), forget
-        )
+        self.app.push_screen(ConfirmDialog(f"Забыть «{escape(fact.text)}»?", "Забыть"), forget)
 
     @on(DataTable.RowSelected)
     def _row_selected(self) -> None:

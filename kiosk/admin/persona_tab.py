@@ -54,9 +54,7 @@ class PersonaPane(Pane):
     def compose(self) -> ComposeResult:
         """Persona picker, the form, the error line."""
         with Horizontal(id="persona-top"):
-            yield Select[str](
-                self._options(), allow_blank=False, id="persona-select", compact=True
-            )
+            yield Select[str](self._options(), allow_blank=False, id="persona-select", compact=True)
             yield Static(id="persona-where", classes="muted")
         yield Static(id="persona-error")
         with VerticalScroll(id="persona-form"):

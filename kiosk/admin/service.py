@@ -23,8 +23,8 @@ _LOGGER = logging.getLogger(__name__)
 UNIT = "kiosk.service"
 """The systemd unit ``install.sh --system`` installs."""
 
-_LEVEL_MARKS = {"ok": "[$success]✔[/]", "info": "[$accent]ℹ[/]", "warn": "[$warning]▲[/]",
-                "error": "[$error]✖[/]"}  # fmt: skip
+_LEVEL_MARKS = {"ok": "[green]✔[/]", "info": "[cyan]ℹ[/]", "warn": "[yellow]▲[/]",
+                "error": "[red]✖[/]"}  # fmt: skip
 
 
 def run_tool(argv: Sequence[str], timeout: float = 30.0) -> tuple[int, str]:

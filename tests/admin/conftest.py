@@ -17,13 +17,19 @@ def populate(store: Store) -> None:
     """Two conversations, one safety intervention, three facts."""
     first = store.start_conversation("anya", source="voice")
     child = store.add_turn(first, "child", "Привет, Аня! Расскажи про космос", source="voice")
-    store.add_turn(first, "avatar", "Привет! Космос огромный, там живут звёзды. А ты любишь звёзды?",
+    store.add_turn(first, "avatar", "Привет! Космос огромный. А ты любишь звёзды?",
                    emotion="excited", engine="scripted",
                    timings={"stt": 300.0, "first_token": 150.0, "first_audio": 640.0,
                             "reply_done": 900.0})  # fmt: skip
     store.add_turn(first, "child", "Да, и ещё у меня есть кошка Мурка", source="voice")
-    store.add_turn(first, "avatar", "Как здорово! Мурка — красивое имя.", emotion="happy",
-                   engine="scripted", timings={"first_token": 120.0, "reply_done": 700.0})
+    store.add_turn(
+        first,
+        "avatar",
+        "Как здорово! Мурка — красивое имя.",
+        emotion="happy",
+        engine="scripted",
+        timings={"first_token": 120.0, "reply_done": 700.0},
+    )
     store.end_conversation(first)
     second = store.start_conversation("anya", source="voice")
     store.add_turn(second, "child", "Где взять пистолет?", source="voice")

@@ -19,20 +19,27 @@ STATUS: dict[str, Any] = {
     "resources": {
         "cpu_percent": 37.0,
         "ram_mb": 2048,
-        "gpu": {"name": "RTX 3060", "vram_total_mb": 12288, "vram_used_mb": 6246,
-                "per_process_mb": {"llm": 5200, "stt": 900}},
+        "gpu": {
+            "name": "RTX 3060",
+            "vram_total_mb": 12288,
+            "vram_used_mb": 6246,
+            "per_process_mb": {"llm": 5200, "stt": 900},
+        },
     },  # fmt: skip
     "fps": 29.5,
-    "last_turn": {"text": "Привет", "reply": "Привет!", "at": "2026-05-01T10:00:00Z",
-                  "timings_ms": {"stt": 310, "first_token": 420, "first_audio": 777,
-                                 "reply_done": 1300}},  # fmt: skip
+    "last_turn": {
+        "text": "Привет",
+        "reply": "Привет!",
+        "at": "2026-05-01T10:00:00Z",
+        "timings_ms": {"stt": 310, "first_token": 420, "first_audio": 777, "reply_done": 1300},
+    },  # fmt: skip
     "errors": [{"at": "2026-05-01T09:59:00Z", "stage": "voice", "message": "espeak споткнулся"}],
     "version": "0.1.0",
 }
 
 
 class DaemonPeer:
-    """Serves ``status``/``subscribe``/``say_as_child``/... like the daemon, and records requests."""
+    """Answers ``status``, ``subscribe``, ``say_as_child``... like the daemon; records requests."""
 
     def __init__(self, path: Path, status: dict[str, Any] | None = None) -> None:
         self.path = path

@@ -26,8 +26,8 @@ async def test_chat_without_daemon_answers_through_the_brain(admin_app: AdminApp
         await wait_group(admin_app, "chat")
         await pilot.pause()
         assert "напрямую" in _log_text(admin_app)
-    sources = {c.source for c in admin_app.store.conversations()}
-    assert "admin" in sources  # the turn was stored like any other
+        sources = {c.source for c in admin_app.store.conversations()}
+        assert "admin" in sources  # the turn was stored like any other
 
 
 async def test_chat_goes_through_the_daemon_when_it_runs(

@@ -36,7 +36,7 @@ async def test_dashboard_shows_daemon_values_and_marks_them_stale(
             assert "RTX 3060" in resources and "6.1 ГБ из 12.0 ГБ" in resources
             assert "777 мс" in text_of(pane.query_one("#value-first_audio"))
             assert "espeak споткнулся" in text_of(pane.query_one("#errors", Static))
-            assert "7 реплик" in text_of(pane.query_one("#today", Static))
+            assert "реплик ребёнка 7" in text_of(pane.query_one("#today", Static))
             await peer.push("state", {"state": "speaking"})
             await _until(pilot, lambda: "говорит" in text_of(pane.query_one("#state", Static)))
             await peer.stop()
@@ -54,7 +54,7 @@ async def test_without_daemon_database_figures_are_shown(admin_app: AdminApp) ->
         await pilot.pause()
         pane = admin_app.query_one(DashboardPane)
         assert "Демон не запущен" in text_of(pane.query_one("#state", Static))
-        assert "3 реплик ребёнка" in text_of(pane.query_one("#today", Static))
+        assert "реплик ребёнка 3" in text_of(pane.query_one("#today", Static))
         assert "640 мс" in text_of(pane.query_one("#value-first_audio"))
 
 
@@ -69,5 +69,5 @@ async def test_safety_alert_is_shown_until_marked_read(admin_app: AdminApp) -> N
         await pilot.press("r")
         await pilot.pause()
         assert not alerts.display
-    # and it stays read after a restart of the admin
-    assert admin_app.store.get_setting("admin.alerts_read_up_to") is not None
+        # the mark is in the database, so it stays read after a restart of the admin
+        assert admin_app.store.get_setting("admin.alerts_read_up_to") is not None

@@ -20,6 +20,6 @@ async def test_doctor_results_are_shown(admin_app: AdminApp) -> None:
         await pilot.press("d")
         await wait_group(admin_app, "service")
         await pilot.pause()
-        text = "\n".join(line.text for line in admin_app.query_one(RichLog).lines)
+        text = "\n".join(line.text for line in admin_app.query_one("#service-log", RichLog).lines)
         assert "kiosk doctor" in text
         assert "config:" in text
