@@ -172,6 +172,13 @@ class TurnRunner:
             await self._think(user.text, history, facts, result, timer, speech_queue)
             await speech_queue.put(None)
             await speaker_task
+            timer.mark("done")
+            if self._wait_for_playback:
+                # Live: the turn lasts until the child has heard the reply (barge-in
+                # cancels it here too, and the stored reply says it was interrupted).
+                end = result.speech_end if result.speech else self._now()
+                while self._now() < end:  # noqa: ASYNC110 - the clock is the sound card's
+                    await asyncio.sleep(0.02)
         except asyncio.CancelledError:
             result.cancelled = True
             timer.mark("cancelled")
@@ -181,18 +188,8 @@ class TurnRunner:
             self._interrupt()
             self._store_reply(result, timer)
             raise
-        timer.mark("done")
         self._store_reply(result, timer)
         end = result.speech_end if result.speech else self._now()
-        if self._wait_for_playback:
-            # Live: the turn lasts until the child has heard the reply (cancellable).
-            try:
-                while self._now() < end:  # noqa: ASYNC110 - the clock is the sound card's
-                    await asyncio.sleep(0.02)
-            except asyncio.CancelledError:
-                result.cancelled = True
-                self._interrupt()
-                raise
         self.set_state(State.LISTENING, "follow-up", at=end)
         return result
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import pytest
@@ -109,6 +108,6 @@ async def test_barge_in_cancels_the_turn_and_closes_the_mouth(tmp_path: Path, st
     assert runner._animator is not None
     assert runner._animator.pose_at(now + 0.3).mouth_open == pytest.approx(0.0, abs=0.01)
     turns = store.turns(runner.conversation_id)
-    assert turns[0].role == "child"
-    timings = json.loads(json.dumps(turns[-1].timings)) if len(turns) > 1 else {}
-    assert len(turns) == 1 or "cancelled" in timings or "interrupted" in turns[-1].safety
+    assert [t.role for t in turns] == ["child", "avatar"]
+    assert "interrupted" in turns[1].safety
+    assert "cancelled" in turns[1].timings
