@@ -38,6 +38,9 @@ _LOGGER = logging.getLogger(__name__)
 
 TokenCounter = Callable[[str], int]
 
+_LEARN_FROM = frozenset({"ok", "alert", "scary"})
+"""Safety verdicts of a child's turn that memory may learn from."""
+
 
 def approx_tokens(text: str) -> int:
     """Rough token count of Russian text for models without a tokenizer at hand (~3 chars)."""
@@ -210,9 +213,16 @@ class Memory:
         text = " ".join(text.split())[: self.summary_chars]
         return text if text and check_output(text).ok else ""
 
-    def after_turn(self, store: Store, conversation_id: int, turn_id: int, text: str) -> list[int]:
-        """Everything memory does after a stored child turn: learn, then summarise."""
-        ids = self.learn(store, turn_id, text)
+    def after_turn(
+        self, store: Store, conversation_id: int, turn_id: int, text: str, safety: str = "ok"
+    ) -> list[int]:
+        """Everything memory does after a stored child turn: learn, then summarise.
+
+        Nothing is learnt from words the safety check redirected (personal data, a
+        jailbreak, rude or adult words), except ``alert`` turns, whose worries the
+        parent should see. Blocking (an LLM summary takes a while): run it in a thread.
+        """
+        ids = self.learn(store, turn_id, text) if safety in _LEARN_FROM else []
         self.update_summary(store, conversation_id)
         return ids
 

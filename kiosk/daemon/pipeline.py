@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from kiosk.audio.base import AudioOut
     from kiosk.avatar.animator import Animator
     from kiosk.brain.core import Brain
+    from kiosk.brain.memory import MemoryContext
     from kiosk.store import Store
     from kiosk.voice.base import Synthesizer
 
@@ -87,6 +88,8 @@ class TurnResult:
     """Stored id of Аня's turn."""
     cancelled: bool = False
     """True when the turn was interrupted (barge-in)."""
+    mood: str = "neutral"
+    """The child's mood read from their words (sad, angry, scared, tired, bored, happy)."""
 
     @property
     def speech_end(self) -> float:
@@ -149,9 +152,6 @@ class TurnRunner:
                 messages.append(ChatMessage(role="user", content=turn.text))
         return messages
 
-    def _facts(self) -> list[str]:
-        return [fact.text for fact in self._store.facts()]
-
     async def run(self, user: UserText, timer: TurnTimer | None = None) -> TurnResult:
         """Answer ``user``: stream the reply through voice and avatar, store both turns.
 
@@ -161,7 +161,7 @@ class TurnRunner:
         timer = timer or TurnTimer()
         result = TurnResult(user_text=user.text, conversation_id=self.conversation_id)
         history = self._history()
-        facts = self._facts()
+        memory = self._brain.memory.context(self._store, user.text, self.conversation_id)
         result.child_turn_id = self._store.add_turn(
             self.conversation_id, "child", user.text, source=user.source
         )
@@ -169,7 +169,7 @@ class TurnRunner:
         speech_queue: asyncio.Queue[ReplySentence | None] = asyncio.Queue()
         speaker_task = asyncio.create_task(self._speak_all(speech_queue, result, timer))
         try:
-            await self._think(user.text, history, facts, result, timer, speech_queue)
+            await self._think(user.text, history, memory, result, timer, speech_queue)
             await speech_queue.put(None)
             await speaker_task
             timer.mark("done")
@@ -187,8 +187,10 @@ class TurnRunner:
                 await speaker_task
             self._interrupt()
             self._store_reply(result, timer)
+            self._learn(user.text, result)
             raise
         self._store_reply(result, timer)
+        await asyncio.to_thread(self._learn, user.text, result)
         end = result.speech_end if result.speech else self._now()
         self.set_state(State.LISTENING, "follow-up", at=end)
         return result
@@ -197,12 +199,18 @@ class TurnRunner:
         self,
         text: str,
         history: Sequence[ChatMessage],
-        facts: Sequence[str],
+        memory: MemoryContext,
         result: TurnResult,
         timer: TurnTimer,
         speech_queue: asyncio.Queue[ReplySentence | None],
     ) -> None:
-        stream = self._brain.reply(text, history=history, facts=facts, child_name=self._child_name)
+        stream = self._brain.reply(
+            text,
+            history=history,
+            facts=memory.facts,
+            summary=memory.summary,
+            child_name=self._child_name or memory.child_name,
+        )
         async with contextlib.aclosing(stream):
             async for event in stream:
                 match event:
@@ -214,6 +222,7 @@ class TurnRunner:
                         await speech_queue.put(event)
                     case ReplyDone():
                         timer.mark("reply_done")
+                        result.mood = self._brain.last_mood
                         result.reply = event.text
                         result.emotion = event.emotion
                         result.engine = event.engine
@@ -256,6 +265,17 @@ class TurnRunner:
                 timer.add("first_audio", timer.marks["first_audio_queued"] + wait * 1000.0)
         if synth_ms:
             timer.add("tts_total", synth_ms)
+
+    def _learn(self, text: str, result: TurnResult) -> None:
+        """Memory learns from what the child said (facts, the rolling summary)."""
+        if result.child_turn_id is None:
+            return
+        try:
+            self._brain.memory.after_turn(
+                self._store, self.conversation_id, result.child_turn_id, text, result.safety
+            )
+        except Exception:  # memory must never cost the child her answer
+            _LOGGER.exception("memory could not learn from turn %s", result.child_turn_id)
 
     def _interrupt(self) -> None:
         now = self._now()

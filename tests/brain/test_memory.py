@@ -158,3 +158,16 @@ def test_brain_sends_memory_into_the_prompt_of_a_scripted_reply(store: Store) ->
     done = asyncio.run(reply())
     assert done.text == "Привет, Маша! Как поживает Мурка?"
     assert done.emotion == "happy"
+
+
+def test_nothing_is_learnt_from_redirected_words(store: Store) -> None:
+    memory = Memory()
+    conversation = store.start_conversation("anya")
+    text = "Меня зовут Маша, я живу на улице Ленина"
+    turn = _child_turn(store, conversation, text)
+    assert memory.after_turn(store, conversation, turn, text, safety="personal_data") == []
+    assert store.facts() == []
+    text = "Меня обижают в школе, я боюсь туда ходить"
+    turn = _child_turn(store, conversation, text)
+    assert memory.after_turn(store, conversation, turn, text, safety="alert")
+    assert {f.category for f in store.facts()} == {"worries"}

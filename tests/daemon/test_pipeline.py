@@ -111,3 +111,17 @@ async def test_barge_in_cancels_the_turn_and_closes_the_mouth(tmp_path: Path, st
     assert [t.role for t in turns] == ["child", "avatar"]
     assert "interrupted" in turns[1].safety
     assert "cancelled" in turns[1].timings
+
+
+async def test_what_the_child_says_is_remembered_next_time(tmp_path: Path, store: Store) -> None:
+    settings = _settings(tmp_path, engine="scripted")
+    first = _runner(settings, store)
+    await first.run(UserText("Привет! Меня зовут Маша"))
+    await first.run(UserText("У меня есть кошка Мурка"))
+    first.close()
+    facts = [f.text for f in store.facts()]
+    assert any("Маша" in f for f in facts)
+    assert any("Мурка" in f for f in facts)
+    later = _runner(settings, store)  # a new conversation, another day
+    result = await later.run(UserText("Привет!"))
+    assert "Маша" in result.reply
