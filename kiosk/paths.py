@@ -103,9 +103,7 @@ def resolve_paths(settings: Settings) -> Paths:
     """Resolve the configured (or default) locations; creates nothing."""
     data_dir = (settings.paths.data_dir or _default_data_dir()).expanduser()
     models_dir = (settings.paths.models_dir or data_dir / "models").expanduser()
-    default_socket = (
-        SYSTEM_SOCKET if data_dir == SYSTEM_DATA_DIR else data_dir / "kiosk.sock"
-    )
+    default_socket = SYSTEM_SOCKET if data_dir == SYSTEM_DATA_DIR else data_dir / "kiosk.sock"
     socket_path = (settings.daemon.socket_path or default_socket).expanduser()
     return Paths(
         data_dir=data_dir,

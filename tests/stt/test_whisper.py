@@ -13,7 +13,7 @@ from rapidfuzz import fuzz
 
 from kiosk.audio.wav import read_wav
 from kiosk.config import Settings, STTSettings
-from kiosk.errors import ConfigError, ModelCorrupt, ModelMissing
+from kiosk.errors import ModelCorrupt, ModelMissing
 from kiosk.listen.wake import TranscriptWakeDetector, normalize_words
 from kiosk.paths import CONTENT_DIR, resolve_paths
 from kiosk.stt import Transcriber, make_transcriber
