@@ -67,6 +67,11 @@ class GeneralSettings(_Section):
     """Active persona: a file ``<name>.toml`` in content/personas or the data dir."""
     child_name: str = Field("", max_length=64)
     """The child's name, if the parent wants Аня to know it from the start."""
+    retention_days: int = Field(0, ge=0, le=3650)
+    """Days of conversation history kept; 0 keeps everything.
+
+    Facts stay until the parent forgets them.
+    """
 
 
 class AudioSettings(_Section):

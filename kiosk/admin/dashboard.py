@@ -21,7 +21,7 @@ from kiosk.admin.base import Pane
 from kiosk.admin.i18n import tr
 from kiosk.admin.live import DaemonError, DaemonUnavailable, subscribe
 
-__all__ = ["STAGES", "DashboardPane"]
+__all__ = ["STAGES", "DashboardPane", "bench_line"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -63,6 +63,18 @@ def _duration(seconds: float) -> str:
     return f"{hours} ч {minutes:02d} мин" if hours else f"{minutes} мин {secs:02d} с"
 
 
+def bench_line(bench: data.BenchSummary | None) -> str:
+    """One dashboard line about the last ``kiosk bench`` (fits 78 columns)."""
+    if bench is None:
+        return "Бенч ещё не запускали: kiosk bench --quick"
+    when = f"{bench.at:%d.%m %H:%M}" if bench.at is not None else "?"
+    kind = "быстрый" if bench.quick else "полный"
+    audio = f"{bench.first_audio_ms:.0f} мс" if bench.first_audio_ms is not None else "?"
+    fps = f"{bench.fps:.0f}" if bench.fps is not None else "?"
+    ratio = f"{bench.ratio:.2f}" if bench.ratio is not None else "?"
+    return f"Бенч {when} {kind}: звук через {audio}, {fps} кадр/с, поток/послед. {ratio}"
+
+
 class DashboardPane(Pane):
     """Live status over the control socket; DB figures always; safety alerts on top."""
 
@@ -94,7 +106,7 @@ class DashboardPane(Pane):
         self._last_turn_at: str | None = None
 
     def compose(self) -> ComposeResult:
-        """Alerts, state, resources, latency sparklines, today, errors."""
+        """Alerts, state, resources, latency sparklines, today, last bench, errors."""
         yield Static(id="alerts")
         yield Static(id="state")
         yield Static(id="engines", classes="muted")
@@ -109,6 +121,7 @@ class DashboardPane(Pane):
             yield Sparkline([], id="spark-fps")
             yield Label("—", id="value-fps", classes="value")
         yield Static(id="today")
+        yield Static(id="bench", classes="muted")
         yield Static(id="errors", classes="error-line")
 
     def on_mount(self) -> None:
@@ -272,6 +285,7 @@ class DashboardPane(Pane):
             f"{tr('Сегодня')}: разговоров {today.conversations}, реплик ребёнка {turns}, "
             f"говорили {_duration(seconds)}   [dim]{datetime.now():%H:%M}[/]"
         )
+        self.query_one("#bench", Static).update(bench_line(data.bench_summary(store)))
         self._show_status()
 
     def action_alerts_read(self) -> None:

@@ -20,7 +20,9 @@ from kiosk.store.records import Conversation, parse_time
 __all__ = [
     "ALERTS_READ_KEY",
     "Alert",
+    "BenchSummary",
     "TodayFigures",
+    "bench_summary",
     "conversation_days",
     "export_json",
     "export_markdown",
@@ -140,6 +142,42 @@ def latency_series(store: Store, stages: Sequence[str], limit: int = 40) -> dict
             if stage in turn.timings:
                 series[stage].append(turn.timings[stage])
     return series
+
+
+@dataclass(frozen=True, slots=True)
+class BenchSummary:
+    """The newest ``kiosk bench`` result stored in the database."""
+
+    at: datetime | None
+    """When it ran (local time; None when the stored stamp is unreadable)."""
+    quick: bool
+    """True for ``kiosk bench --quick``."""
+    first_audio_ms: float | None
+    """Median end of the child's speech → first audio sample, streaming, in ms."""
+    fps: float | None
+    """Render frames per second."""
+    ratio: float | None
+    """Streaming / sequential first-audio time (below 1 means streaming is faster)."""
+
+
+def bench_summary(store: Store) -> BenchSummary | None:
+    """The last stored bench (``kiosk bench`` records it), or None when none ran yet."""
+    from kiosk.bench.report import last_bench
+
+    last = last_bench(store)
+    if last is None:
+        return None
+    metrics = last["metrics"]
+    streaming = metrics.get("stages.streaming.first_audio.median")
+    sequential = metrics.get("stages.sequential.first_audio.median")
+    ratio = metrics.get("ratios.streaming_over_sequential_first_audio")
+    if ratio is None and streaming and sequential:  # runs stored before the ratio was
+        ratio = streaming / sequential
+    try:
+        at: datetime | None = local(datetime.fromisoformat(str(last["run"])))
+    except ValueError:
+        at = None
+    return BenchSummary(at, bool(last["quick"]), streaming, metrics.get("render.fps"), ratio)
 
 
 def conversation_days(store: Store, limit: int = 2000) -> list[tuple[date, list[Conversation]]]:

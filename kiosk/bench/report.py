@@ -344,15 +344,22 @@ def plot_report(report: dict[str, Any], path: Path) -> Path:
     return path
 
 
+# Stored with the watched figures so the admin dashboard can show them, not compared.
+_SHOWN: tuple[tuple[str, ...], ...] = (("ratios", "streaming_over_sequential_first_audio"),)
+
+
 def _flat(report: dict[str, Any]) -> Iterator[tuple[str, float]]:
-    for _label, path, _ in _WATCHED:
+    for path in (*(w[1] for w in _WATCHED), *_SHOWN):
         value = _get(report, path)
         if value is not None:
             yield ".".join(path), value
 
 
 def store_report(store: Store, report: dict[str, Any]) -> int:
-    """Record the watched figures as ``bench.*`` metrics labelled with the run; how many."""
+    """Record the watched figures (and the streaming/sequential ratio) as ``bench.*`` metrics.
+
+    Each is labelled with the run's ``created_at``, ``quick`` and CPU; returns how many.
+    """
     labels = {"run": report["created_at"], "quick": report["quick"],
               "machine": report["machine"]["cpu_model"]}  # fmt: skip
     count = 0

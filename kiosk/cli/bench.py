@@ -36,6 +36,18 @@ __all__ = ["bench"]
     help="An older report (--json) to compare with: regressions are listed.",
 )
 @click.option(
+    "--fail-on-regression",
+    is_flag=True,
+    help="With --compare: exit with status 1 when a figure got worse beyond the tolerance.",
+)
+@click.option(
+    "--tolerance",
+    type=click.FloatRange(min=0.0),
+    default=0.10,
+    show_default=True,
+    help="With --compare: relative worsening of a figure that counts as a regression.",
+)
+@click.option(
     "--markdown",
     "markdown_path",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -50,12 +62,16 @@ def bench(
     json_path: Path | None,
     plot_path: Path | None,
     compare_path: Path | None,
+    fail_on_regression: bool,
+    tolerance: float,
     markdown_path: Path | None,
     no_store: bool,
 ) -> None:
     """Measure the kiosk on bundled and synthesised Russian phrases.
 
     Streaming pipeline, the sequential baseline and each stage alone, in one run.
+    With ``--compare OLD.json --fail-on-regression`` the exit status is 1 when a
+    watched figure got worse than in OLD.json by more than ``--tolerance``.
     """
     from rich.console import Console
 
@@ -69,6 +85,8 @@ def bench(
         store_report,
     )
 
+    if fail_on_regression and compare_path is None:
+        raise click.UsageError("--fail-on-regression нужен вместе с --compare СТАРЫЙ.json")
     old = load_report(compare_path) if compare_path is not None else None
     to_stdout = json_path == Path("-")
     console = Console(stderr=to_stdout)
@@ -96,7 +114,7 @@ def bench(
         with Store.open(app.paths.database) as store:
             store_report(store, report)
     if old is not None:
-        changes = compare_reports(old, report)
+        changes = compare_reports(old, report, tolerance=tolerance)
         worse = [c for c in changes if c.regression]
         console.print(
             f"Сравнение с {compare_path} ({old['created_at']}): "
@@ -105,3 +123,6 @@ def bench(
         for c in changes:
             mark = "[red]ХУЖЕ[/]" if c.regression else "    "
             console.print(f"  {mark} {c.metric}: {c.old:g} → {c.new:g} ({c.change:+.0%})")
+        if worse and fail_on_regression:
+            console.print(f"[red]Есть ухудшения больше допуска {tolerance:.0%}: код выхода 1[/]")
+            raise click.exceptions.Exit(1)

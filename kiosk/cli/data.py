@@ -1,4 +1,4 @@
-"""``kiosk data``: export or wipe everything stored about the child."""
+"""``kiosk data``: export, purge old history, or wipe everything stored about the child."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ _YES = {"да", "д", "yes", "y"}
 
 @click.group()
 def data() -> None:
-    """Все данные о ребёнке: выгрузить или стереть."""
+    """Все данные о ребёнке: выгрузить, удалить старые разговоры или стереть всё."""
 
 
 @data.command("export")
@@ -74,4 +74,52 @@ def wipe_data(app: AppContext, yes: bool) -> None:
         f"{plural_ru(counts['conversations'], 'разговор', 'разговора', 'разговоров')}, "
         f"{plural_ru(counts['turns'], 'реплика', 'реплики', 'реплик')}, "
         f"{plural_ru(counts['facts'], 'факт', 'факта', 'фактов')}. Настройки сохранены."
+    )
+
+
+@data.command("purge")
+@click.option(
+    "--days",
+    type=click.IntRange(0, 3650),
+    default=None,
+    help="Хранить разговоры за столько дней (по умолчанию general.retention_days).",
+)
+@click.option("--yes", is_flag=True, help="Не спрашивать подтверждения.")
+@pass_app
+def purge_data(app: AppContext, days: int | None, yes: bool) -> None:
+    """Стереть разговоры старше N дней (факты в памяти Ани останутся)."""
+    from kiosk.store import Store
+
+    if days is None:
+        days = app.settings.general.retention_days
+    if days == 0:
+        click.echo(
+            "Нечего удалять: срок хранения не задан (general.retention_days = 0, "
+            "разговоры хранятся всегда). Укажите --days N или задайте срок в настройках."
+        )
+        return
+    period = plural_ru(days, "дня", "дней", "дней")  # "старше 1 дня / 5 дней"
+    if not yes:
+        try:
+            answer = click.prompt(
+                f"Стереть разговоры старше {period}? "
+                "Факты в памяти Ани останутся. Отменить это нельзя. [да/нет]",
+                default="нет",
+                show_default=False,
+            )
+        except click.Abort:
+            answer = "нет"
+        if answer.strip().lower() not in _YES:
+            click.echo("Ничего не стёрто.")
+            sys.exit(1)
+    with Store.open(app.paths.database) as store:
+        counts = store.purge_older_than(days)
+    if counts["conversations"] == 0:
+        click.echo(f"Разговоров старше {period} нет — ничего не стёрто.")
+        return
+    click.echo(
+        f"Стёрто старше {period}: "
+        f"{plural_ru(counts['conversations'], 'разговор', 'разговора', 'разговоров')}, "
+        f"{plural_ru(counts['turns'], 'реплика', 'реплики', 'реплик')}. "
+        "Факты в памяти сохранены."
     )

@@ -60,6 +60,14 @@ _CONVERSATIONS = (
 )
 
 
+_PURGED_TABLES = (
+    ("conversation_summaries", "conversation_id"),
+    ("turns", "conversation_id"),
+    ("conversations", "id"),
+)
+"""What a retention purge deletes per conversation, children before parents."""
+
+
 def _dump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
@@ -548,6 +556,67 @@ class Store:
         db.vacuum()
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         _LOGGER.info("child data wiped: %s", counts, extra={"stage": "store"})
+        return counts
+
+    @_locked
+    def purge_older_than(self, days: int, *, now: datetime | None = None) -> dict[str, int]:
+        """Delete conversations whose last turn is more than ``days`` days old.
+
+        Their turns, search rows and summaries go with them; facts learnt from those
+        turns stay (the parent forgets facts) but lose their ``source_turn_id``. The
+        search index is merged and freed pages are zeroed, so after a WAL checkpoint
+        no deleted text is left in the files. ``now`` defaults to the current time.
+        Returns ``{"conversations", "turns", "summaries", "facts_unlinked"}`` counts.
+        """
+        if days < 1:
+            raise ValueError(f"days must be at least 1, not {days}")
+        cutoff = format_time((now or datetime.now(UTC)) - timedelta(days=days))
+        db = self.db
+        old = (
+            "SELECT c.id FROM conversations c WHERE coalesce((SELECT max(t.created_at)"
+            " FROM turns t WHERE t.conversation_id = c.id), c.started_at) < ?"
+        )
+        turns_of_old = f"SELECT id FROM turns WHERE conversation_id IN ({old})"
+
+        def count(sql: str) -> int:
+            return int(db.execute(f"SELECT count(*) FROM ({sql})", [cutoff]).fetchone()[0])
+
+        counts = {
+            "conversations": count(old),
+            "turns": count(turns_of_old),
+            "summaries": count(
+                f"SELECT 1 FROM conversation_summaries WHERE conversation_id IN ({old})"
+            ),
+            "facts_unlinked": count(
+                f"SELECT 1 FROM memory_facts WHERE source_turn_id IN ({turns_of_old})"
+            ),
+        }
+        if counts["conversations"] == 0:
+            return counts
+        secure = int(db.execute("PRAGMA secure_delete").fetchone()[0])
+        db.execute("PRAGMA secure_delete = ON")  # freed pages are zeroed, not left readable
+        try:
+            with db.atomic():
+                # Explicit, not only via ON DELETE: the result must not depend on
+                # foreign_keys being on for this connection.
+                db.execute(
+                    f"UPDATE memory_facts SET source_turn_id = NULL"
+                    f" WHERE source_turn_id IN ({turns_of_old})",
+                    [cutoff],
+                )
+                ids = [r[0] for r in db.execute(old, [cutoff]).fetchall()]
+                for start in range(0, len(ids), 500):  # under SQLite's variable limit
+                    chunk = ids[start : start + 500]
+                    marks = ", ".join("?" * len(chunk))
+                    for table, column in _PURGED_TABLES:
+                        db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", chunk)
+                # FTS5 keeps deleted words in old index segments until they are merged.
+                db.execute("INSERT INTO turns_fts (turns_fts) VALUES ('optimize')")
+        finally:
+            db.execute(f"PRAGMA secure_delete = {secure}")
+        _LOGGER.info(
+            "purged history older than %d days: %s", days, counts, extra={"stage": "store"}
+        )
         return counts
 
 

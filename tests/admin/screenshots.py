@@ -11,12 +11,14 @@ import tempfile
 from pathlib import Path
 
 from kiosk.admin.app import TABS, AdminApp
+from kiosk.bench import store_report
 from kiosk.config import load_settings
 from kiosk.paths import resolve_paths
 from kiosk.store import Store
 
 from .conftest import populate
 from .daemon_peer import DaemonPeer
+from .test_dashboard import _bench_report
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -29,6 +31,7 @@ async def main() -> None:
     paths = resolve_paths(settings).ensure()
     with Store.open(paths.database) as store:
         populate(store)
+        store_report(store, _bench_report())
     peer = await DaemonPeer(paths.socket_path).start()
     app = AdminApp(settings, paths, reconnect_s=0.2)
     OUT.mkdir(parents=True, exist_ok=True)

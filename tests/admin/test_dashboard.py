@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from textual.widgets import Static
 
 from kiosk.admin.app import AdminApp
 from kiosk.admin.dashboard import DashboardPane
+from kiosk.bench import store_report
 from kiosk.paths import Paths
+from kiosk.store import Store
 
 from .daemon_peer import DaemonPeer
 from .helpers import text_of
@@ -71,3 +75,46 @@ async def test_safety_alert_is_shown_until_marked_read(admin_app: AdminApp) -> N
         assert not alerts.display
         # the mark is in the database, so it stays read after a restart of the admin
         assert admin_app.store.get_setting("admin.alerts_read_up_to") is not None
+
+
+def _bench_report() -> dict[str, Any]:
+    """Just the parts of a bench report that ``store_report`` records."""
+    return {
+        "created_at": "2026-03-14T09:30:00+00:00",
+        "quick": True,
+        "machine": {"cpu_model": "Test CPU"},
+        "stages": {
+            "streaming": {"first_audio": {"median": 1234.4}},
+            "sequential": {"first_audio": {"median": 1870.0}},
+        },
+        "ratios": {"streaming_over_sequential_first_audio": 0.66},
+        "render": {"fps": 87.3, "frame_ms": {"p95": 14.0}},
+    }
+
+
+async def test_dashboard_shows_the_last_bench_at_80x24(
+    admin_app: AdminApp, kiosk_env: tuple[Path, Paths]
+) -> None:
+    _, paths = kiosk_env
+    with Store.open(paths.database) as store:
+        old = {**_bench_report(), "created_at": "2026-03-01T09:30:00+00:00", "quick": False}
+        store_report(store, {**old, "render": {"fps": 5.0}})
+        store_report(store, _bench_report())
+    async with admin_app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        line = admin_app.query_one("#bench", Static)
+        shown = text_of(line)
+        when = datetime.fromisoformat("2026-03-14T09:30:00+00:00").astimezone()
+        assert f"{when:%d.%m %H:%M}" in shown and "быстрый" in shown
+        assert "1234 мс" in shown and "87 кадр/с" in shown and "0.66" in shown
+        # on screen inside the 80x24 terminal: not scrolled away, clipped or covered
+        region = line.region
+        assert region.height >= 1 and region.right <= 80 and region.bottom <= 23
+        assert admin_app.get_widget_at(region.x + 2, region.y)[0] is line
+
+
+async def test_dashboard_says_how_to_run_the_bench_when_none_ran(admin_app: AdminApp) -> None:
+    async with admin_app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        shown = text_of(admin_app.query_one("#bench", Static))
+        assert "ещё не запускали" in shown and "kiosk bench --quick" in shown

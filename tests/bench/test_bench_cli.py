@@ -144,11 +144,12 @@ def test_compare_lists_regressions_against_a_faster_old_run(
         stat["median"] = stat["median"] / 3
     old = root / "old.json"
     old.write_text(json.dumps(faster), encoding="utf-8")
-    done = _kiosk(root, "bench", "--quick", "--no-store", "--json", "-", "--compare", str(old))
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = _kiosk(root, "bench", "--quick", "--no-store", "--json", "-", "--compare", str(old),
+                  "--fail-on-regression")  # fmt: skip
+    assert done.returncode == 1, done.stderr[-3000:]
     assert validate_report(json.loads(done.stdout)) == []
     assert "ХУЖЕ streaming first_audio median, ms" in done.stderr
-    assert "ухудшений" in done.stderr
+    assert "ухудшений" in done.stderr and "код выхода 1" in done.stderr
 
 
 def test_compare_with_a_broken_file_fails_before_measuring(

@@ -154,3 +154,68 @@ def test_last_bench_is_the_newest_stored_run(tmp_path: Path) -> None:
     assert last["run"] == "2026-01-01T00:00:00+00:00"
     assert last["metrics"]["stages.streaming.first_audio.median"] == pytest.approx(1130.0)
     assert last["machine"] == "Test CPU"
+
+
+def _bench_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, new: dict[str, Any], *args: str
+) -> Any:
+    """``kiosk bench`` in-process, measuring nothing: the run returns ``new``."""
+    from click.testing import CliRunner
+
+    from kiosk.cli import main
+
+    monkeypatch.setattr("kiosk.bench.run_bench", lambda *_a, **_k: copy.deepcopy(new))
+    env = {
+        "KIOSK_CONFIG": "",
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
+        "KIOSK_PATHS__DATA_DIR": str(tmp_path / "data"),
+    }
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(make_report()), encoding="utf-8")
+    return CliRunner().invoke(main, ["bench", "--no-store", "--compare", str(old), *args], env=env)
+
+
+def test_regression_fails_the_run_only_with_fail_on_regression(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slower = make_report(scale=1.5)
+    plain = _bench_cli(tmp_path, monkeypatch, slower)
+    assert plain.exit_code == 0, plain.output
+    assert "ХУЖЕ streaming first_audio median, ms" in plain.output
+    strict = _bench_cli(tmp_path, monkeypatch, slower, "--fail-on-regression")
+    assert strict.exit_code == 1, strict.output
+    assert "код выхода 1" in strict.output
+
+
+def test_no_regression_within_tolerance_passes_with_fail_on_regression(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    faster = _bench_cli(tmp_path, monkeypatch, make_report(scale=0.8), "--fail-on-regression")
+    assert faster.exit_code == 0, faster.output
+    assert "0 ухудшений" in faster.output
+    # 5 % slower is within the default 10 % but beyond an explicit 2 %
+    slightly = make_report(scale=1.05)
+    loose = _bench_cli(tmp_path, monkeypatch, slightly, "--fail-on-regression")
+    assert loose.exit_code == 0, loose.output
+    tight = _bench_cli(
+        tmp_path, monkeypatch, slightly, "--fail-on-regression", "--tolerance", "0.02"
+    )
+    assert tight.exit_code == 1, tight.output
+
+
+def test_fail_on_regression_without_compare_is_a_usage_error(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kiosk.cli import main
+
+    done = CliRunner().invoke(main, ["bench", "--fail-on-regression"], env={"KIOSK_CONFIG": ""})
+    assert done.exit_code == 2
+    assert "--compare" in done.output
+
+
+def test_stored_run_keeps_the_streaming_over_sequential_ratio(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "kiosk.db") as store:
+        store_report(store, make_report())
+        last = last_bench(store)
+    assert last is not None
+    assert last["metrics"]["ratios.streaming_over_sequential_first_audio"] == pytest.approx(0.66)

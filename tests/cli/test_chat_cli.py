@@ -120,3 +120,54 @@ def test_chat_goes_through_llama_cpp_when_a_gguf_is_chosen(env: Path) -> None:
     assert answer["engine"].startswith("llm:")
     assert answer["reply"].strip()
     assert answer["timings_ms"]["first_token"] < answer["timings_ms"]["done"]
+
+
+def test_json_answer_carries_the_childs_mood(env: Path) -> None:
+    answer = chat("--once", "Мне очень грустно, меня обидели", "--json")
+    assert answer["mood"] == "sad"
+    assert answer["emotion"] == "sad"
+    assert chat("--once", "Какого цвета небо?", "--json")["mood"] == "neutral"
+
+
+def test_interactive_reply_shows_the_emotion_as_an_emoji(env: Path) -> None:
+    result = CliRunner().invoke(main, ["chat"], input="Мне грустно\nвыход\n")
+    assert result.exit_code == 0, result.output
+    reply = [line for line in result.output.splitlines() if line.startswith("Аня:")][-1]
+    assert reply.endswith(" 😢")
+    assert reply.count("😢") == 1
+
+
+def test_format_reply_adds_one_emoji_and_none_for_neutral() -> None:
+    from kiosk.brain.emotion import EMOTIONS
+    from kiosk.cli.chat import EMOTION_EMOJI, format_reply
+
+    assert set(EMOTION_EMOJI) == set(EMOTIONS) - {"neutral"}
+    assert format_reply("Аня", "Ура!", "happy") == "Аня: Ура! 😊"
+    assert format_reply("Аня", "Ура! 😊", "happy") == "Аня: Ура! 😊"
+    assert format_reply("Аня", "Понятно.", "neutral") == "Аня: Понятно."
+
+
+def test_history_shows_the_last_turns_of_the_previous_conversation(env: Path) -> None:
+    first = CliRunner().invoke(
+        main, ["chat"], input="Меня зовут Маша\nРасскажи загадку\nМне грустно\nвыход\n"
+    )
+    assert first.exit_code == 0, first.output
+    result = CliRunner().invoke(main, ["chat", "--history", "2"], input="Привет!\nвыход\n")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    start = next(i for i, line in enumerate(lines) if "Прошлый разговор" in line)
+    assert lines[start + 1] == "Ты: Мне грустно"
+    assert lines[start + 2].startswith("Аня:") and lines[start + 2].endswith("😢")
+    assert "Сейчас" in lines[start + 3]
+    assert "Меня зовут Маша" not in result.output  # only the last 2 turns
+    assert "Расскажи загадку" not in result.output
+
+
+def test_history_on_a_fresh_kiosk_says_there_is_none_and_default_shows_none(env: Path) -> None:
+    result = CliRunner().invoke(main, ["chat", "--history", "5"], input="выход\n")
+    assert result.exit_code == 0, result.output
+    assert "Прошлых разговоров пока нет" in result.output
+    CliRunner().invoke(main, ["chat"], input="Привет!\nвыход\n")
+    plain = CliRunner().invoke(main, ["chat"], input="выход\n")
+    assert plain.exit_code == 0, plain.output
+    assert len(plain.output.strip().splitlines()) == 2  # header and greeting only
