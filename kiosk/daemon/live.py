@@ -123,6 +123,8 @@ class LiveLoop:
         self._reply_task: asyncio.Task[None] | None = None
         """The utterance being answered (STT → turn); cancelled by barge-in."""
         self._barged = False
+        self._last_purge = -1e9
+        self._purge_task: asyncio.Task[None] | None = None
         self.runner = self._make_runner(settings, core.brain, core.persona.id)
 
     def _make_runner(self, settings: Settings, brain: Brain, persona_id: str) -> TurnRunner:
@@ -265,6 +267,7 @@ class LiveLoop:
         self.runner.set_state(State.SLEEPING, "start")
         while (frame := await frames.get()) is not None:
             self.notifier.watchdog()
+            self._purge_if_due()
             self._on_frame(frame)
         for event in self.endpointer.flush():
             if not self._busy():
@@ -278,6 +281,26 @@ class LiveLoop:
             self.speaker.pending() > 0 or self.turn_lock.locked()
         ) and not self.stop_event.is_set():
             await asyncio.sleep(0.05)
+
+    def _purge_if_due(self) -> None:
+        """Apply the parent's retention setting: at start, then about once an hour."""
+        days = self.core.settings.general.retention_days
+        now = time.monotonic()
+        if not days or now - self._last_purge < 3600.0:
+            return
+        if self._purge_task is not None and not self._purge_task.done():
+            return
+        self._last_purge = now
+        self._purge_task = asyncio.create_task(self._purge(days))
+
+    async def _purge(self, days: int) -> None:
+        try:
+            counts = await asyncio.to_thread(self.core.store.purge_older_than, days)
+        except Exception as exc:
+            self.report_error("store", exc)
+            return
+        if counts.get("conversations"):
+            _LOGGER.info("retention: removed %s (older than %d days)", counts, days)
 
     def _busy(self) -> bool:
         """A reply is being prepared or spoken (or a parent's phrase is playing)."""
