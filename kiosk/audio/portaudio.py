@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import queue
 import threading
 from collections import deque
@@ -21,6 +20,7 @@ import numpy as np
 
 from kiosk.errors import AudioDeviceLost
 from kiosk.events import AudioFrame, SpeechAudio
+from kiosk.quiet import quiet_stderr
 
 __all__ = [
     "CaptureQueue",
@@ -39,41 +39,24 @@ PA_CONTINUE = 0
 _INSTALL_HINT = "установите PyAudio: pip install pyaudio==0.2.14 (нужен пакет portaudio19-dev)"
 
 
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Silence ALSA/JACK chatter that PortAudio prints to fd 2 while probing devices."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def open_portaudio() -> Any:
     """A ``pyaudio.PyAudio`` instance (terminate it when done); ``AudioDeviceLost`` if unusable."""
     try:
         import pyaudio
     except ImportError as exc:
         raise AudioDeviceLost("PyAudio не установлен, звук недоступен", _INSTALL_HINT) from exc
-    with _quiet_stderr():
+    with quiet_stderr():
         return pyaudio.PyAudio()
 
 
 def _devices(pa: Any) -> list[dict[str, Any]]:
-    with _quiet_stderr():
+    with quiet_stderr():
         return [pa.get_device_info_by_index(i) for i in range(pa.get_device_count())]
 
 
 def _default_index(pa: Any, kind: Literal["input", "output"]) -> int | None:
     try:
-        with _quiet_stderr():
+        with quiet_stderr():
             info = (
                 pa.get_default_input_device_info()
                 if kind == "input"
@@ -257,7 +240,7 @@ class PyAudioSource:
             index = int(info["index"])
             rate = sample_rate
             try:
-                with _quiet_stderr():
+                with quiet_stderr():
                     self._pa.is_format_supported(
                         rate, input_device=index, input_channels=1, input_format=pyaudio.paInt16
                     )
@@ -267,7 +250,7 @@ class PyAudioSource:
                     "microphone %s: %d Hz, resampling to %d Hz", info["name"], rate, sample_rate
                 )
             self._capture = CaptureQueue(rate, sample_rate, frame_ms)
-            with _quiet_stderr():
+            with quiet_stderr():
                 self._stream = self._pa.open(
                     format=pyaudio.paInt16,
                     channels=1,
@@ -322,7 +305,7 @@ class PyAudioSpeaker:
             )
             rate = int(info["defaultSampleRate"])
             self._queue = PlaybackQueue(rate, volume=volume)
-            with _quiet_stderr():
+            with quiet_stderr():
                 self._stream = self._pa.open(
                     format=pyaudio.paInt16,
                     channels=1,

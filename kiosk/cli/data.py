@@ -20,6 +20,17 @@ def data() -> None:
     """Все данные о ребёнке: выгрузить, удалить старые разговоры или стереть всё."""
 
 
+def _confirm_or_exit(question: str) -> None:
+    """Ask in Russian; anything but «да» (or no answer at all) leaves the data and exits 1."""
+    try:
+        answer = click.prompt(question, default="нет", show_default=False)
+    except click.Abort:
+        answer = "нет"
+    if answer.strip().lower() not in _YES:
+        click.echo("Ничего не стёрто.")
+        sys.exit(1)
+
+
 @data.command("export")
 @click.option(
     "-o",
@@ -55,18 +66,10 @@ def wipe_data(app: AppContext, yes: bool) -> None:
     from kiosk.store import Store
 
     if not yes:
-        try:
-            answer = click.prompt(
-                "Стереть все разговоры и всё, что Аня помнит о ребёнке? "
-                "Настройки останутся. Отменить это нельзя. [да/нет]",
-                default="нет",
-                show_default=False,
-            )
-        except click.Abort:
-            answer = "нет"
-        if answer.strip().lower() not in _YES:
-            click.echo("Ничего не стёрто.")
-            sys.exit(1)
+        _confirm_or_exit(
+            "Стереть все разговоры и всё, что Аня помнит о ребёнке? "
+            "Настройки останутся. Отменить это нельзя. [да/нет]"
+        )
     with Store.open(app.paths.database) as store:
         counts = store.wipe_child_data()
     click.echo(
@@ -100,18 +103,10 @@ def purge_data(app: AppContext, days: int | None, yes: bool) -> None:
         return
     period = plural_ru(days, "дня", "дней", "дней")  # "старше 1 дня / 5 дней"
     if not yes:
-        try:
-            answer = click.prompt(
-                f"Стереть разговоры старше {period}? "
-                "Факты в памяти Ани останутся. Отменить это нельзя. [да/нет]",
-                default="нет",
-                show_default=False,
-            )
-        except click.Abort:
-            answer = "нет"
-        if answer.strip().lower() not in _YES:
-            click.echo("Ничего не стёрто.")
-            sys.exit(1)
+        _confirm_or_exit(
+            f"Стереть разговоры старше {period}? "
+            "Факты в памяти Ани останутся. Отменить это нельзя. [да/нет]"
+        )
     with Store.open(app.paths.database) as store:
         counts = store.purge_older_than(days)
     if counts["conversations"] == 0:

@@ -8,10 +8,8 @@ thresholds instead.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from kiosk.errors import KioskError
+from kiosk.quiet import quiet_stderr
 
 __all__ = [
     "MIN_EYE_DISTANCE_PX",
@@ -92,35 +91,18 @@ def load_photo(path: Path) -> np.ndarray:
     return np.ascontiguousarray(rgb)
 
 
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Silence C++ log lines (glog, TFLite) that mediapipe prints straight to fd 2."""
-    try:
-        saved = os.dup(2)
-    except OSError:  # no fd 2 at all
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 @lru_cache(maxsize=1)
 def _graphs() -> tuple[Any, Any]:
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        with _quiet_stderr():
+        with quiet_stderr():
             from mediapipe.modules.face_detection import face_detection_pb2
             from mediapipe.python.solution_base import SolutionBase
             from mediapipe.python.solutions import face_detection, face_mesh
     except ImportError as exc:
         raise KioskError(f"Нет распознавания лиц (mediapipe): {exc}", _INSTALL_HINT) from exc
-    with _quiet_stderr():
+    with quiet_stderr():
         detector = SolutionBase(
             binary_graph_path=face_detection._FULL_RANGE_GRAPH_FILE_PATH,
             graph_options=face_detection_pb2.FaceDetectionOptions(min_score_thresh=_MIN_SCORE),
@@ -138,7 +120,7 @@ def detect_faces(rgb: np.ndarray) -> list[FaceBox]:
     """Every face the full-range detector sees (score ≥ 0.5), largest first."""
     detector, _ = _graphs()
     h, w = rgb.shape[:2]
-    with _quiet_stderr():
+    with quiet_stderr():
         result = detector.process({"image": np.ascontiguousarray(rgb)})
     boxes = []
     for det in result.detections or []:
@@ -153,7 +135,7 @@ def mesh_landmarks(rgb: np.ndarray) -> np.ndarray | None:
     """The 478 face-mesh points (x, y in pixels) of the face filling ``rgb``, or None."""
     _, mesh = _graphs()
     h, w = rgb.shape[:2]
-    with _quiet_stderr():
+    with quiet_stderr():
         result = mesh.process({"image": np.ascontiguousarray(rgb)})
     faces = result.multi_face_landmarks or []
     if not faces:
