@@ -19,7 +19,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from kiosk.errors import ConfigError
@@ -72,6 +72,21 @@ class GeneralSettings(_Section):
 
     Facts stay until the parent forgets them.
     """
+    quiet_start: str = Field("", pattern=r"^$|^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    """Start of quiet hours as HH:MM (local time); empty: no quiet hours.
+
+    During quiet hours Аня sleeps: the wake word gets a short goodnight, not a talk.
+    """
+    quiet_end: str = Field("", pattern=r"^$|^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    """End of quiet hours as HH:MM; may be earlier than the start (over midnight)."""
+    daily_limit_min: int = Field(0, ge=0, le=1440)
+    """Minutes of talk per day (child speech plus Аня's replies); 0: no limit."""
+
+    @model_validator(mode="after")
+    def _quiet_hours_pair(self) -> GeneralSettings:
+        if bool(self.quiet_start) != bool(self.quiet_end):
+            raise ValueError("тихие часы: укажите и начало, и конец (ЧЧ:ММ) или ни то, ни другое")
+        return self
 
 
 class AudioSettings(_Section):
@@ -173,6 +188,11 @@ class BrainSettings(_Section):
     """Prompt tokens for remembered facts and the summary of earlier talk."""
     memory_llm: bool = False
     """Also let the LLM extract facts and write summaries (for strong models)."""
+    safety_level: Literal["standard", "strict"] = "standard"
+    """standard: block what is unfit for a 12-year-old; strict: also steer away
+    from scary or grown-up topics (war, horror, dating, money) with a gentle redirect."""
+    parent_alerts: bool = True
+    """Record an alert for the parent when the child mentions danger, self-harm or abuse."""
 
 
 class VoiceSettings(_Section):
@@ -212,6 +232,8 @@ class DaemonSettings(_Section):
     """Unix group allowed on the control socket (besides root and the daemon's user)."""
     vram_budget_mb: int = Field(10240, ge=0, le=1_048_576)
     """MiB of GPU memory all models together may use (10 GiB fits a 12 GB RTX 3060)."""
+    idle_unload_min: int = Field(0, ge=0, le=1440)
+    """Minutes without a conversation after which GPU models are unloaded; 0: keep warm."""
 
 
 class Settings(BaseSettings):
