@@ -180,9 +180,9 @@ class Brain:
         ``facts`` and ``summary`` come from ``self.memory.context(store, text, ...)``.
         """
         self.last_mood = detect_mood(text)
-        verdict = check_input(text)
+        verdict = check_input(text, level=self.settings.safety_level)
         if not verdict.ok:
-            _LOGGER.info("input redirected (%s: %r)", verdict.category, verdict.matched)
+            _log_intervention(verdict, "input", parent_alerts=self.settings.parent_alerts)
             said: list[str] = []
             for event in _redirect(verdict, self.persona.name, start_index=0, said=said):
                 yield event
@@ -190,7 +190,7 @@ class Brain:
                 text=" ".join(said),
                 emotion=_redirect_emotion(verdict),
                 engine="safety",
-                safety=verdict.category,
+                safety=self._stored_verdict(verdict),
             )
             return
         messages = self.build_messages(text, history, facts, child_name, summary)
@@ -219,10 +219,11 @@ class Brain:
         start = len(said)
         pieces = _pieces(engine, messages, self.options())
         blocked: SafetyVerdict | None = None
+        level = self.settings.safety_level
         try:
             async for piece in pieces:
                 # Screen the sentence as it grows, so no bad word reaches the screen.
-                verdict = check_output(chunker.pending + piece)
+                verdict = check_output(chunker.pending + piece, level=level)
                 if not verdict.ok:
                     blocked = verdict
                     break
@@ -232,7 +233,7 @@ class Brain:
                     yield ReplySentence(sentence, len(said) - 1, self._emotion(engine, said))
             if blocked is None:
                 for sentence in chunker.flush():
-                    verdict = check_output(sentence)
+                    verdict = check_output(sentence, level=level)
                     if not verdict.ok:
                         blocked = verdict
                         break
@@ -241,14 +242,14 @@ class Brain:
         finally:
             await pieces.aclose()  # sets the cancel flag for the engine thread
         if blocked is not None:
-            _LOGGER.warning("reply redirected (%s: %r)", blocked.category, blocked.matched)
+            _log_intervention(blocked, "reply", parent_alerts=self.settings.parent_alerts)
             for event in _redirect(blocked, self.persona.name, start_index=len(said), said=said):
                 yield event
             yield ReplyDone(
                 text=" ".join(said),
                 emotion=_redirect_emotion(blocked),
                 engine=engine.name,
-                safety=blocked.category,
+                safety=self._stored_verdict(blocked),
             )
             return
         if len(said) == start:
@@ -256,6 +257,12 @@ class Brain:
         yield ReplyDone(
             text=" ".join(said), emotion=self._emotion(engine, said), engine=engine.name
         )
+
+    def _stored_verdict(self, verdict: SafetyVerdict) -> str:
+        """The turn's safety flag: an alert kind is ``ok`` when the parent turned alerts off."""
+        if verdict.alert and not self.settings.parent_alerts:
+            return "ok"
+        return verdict.category
 
     @staticmethod
     def _emotion(engine: LLMEngine, said: Sequence[str]) -> str:
@@ -277,4 +284,15 @@ def _redirect(
 def _redirect_emotion(verdict: SafetyVerdict) -> str:
     if verdict.category == "persona":
         return "happy"
-    return "calm" if verdict.category == "alert" else "thinking"
+    return "calm" if verdict.alert else "thinking"
+
+
+def _log_intervention(verdict: SafetyVerdict, side: str, *, parent_alerts: bool) -> None:
+    """Journal line for every intervention; disclosures get a warning the parent can grep."""
+    extra = {"stage": "brain", "safety": verdict.category, "side": side}
+    if verdict.alert and parent_alerts:
+        _LOGGER.warning(
+            "parent alert (%s): the child needs a trusted adult", verdict.category, extra=extra
+        )
+    else:
+        _LOGGER.info("%s redirected (%s: %r)", side, verdict.category, verdict.matched, extra=extra)

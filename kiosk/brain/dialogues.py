@@ -13,7 +13,9 @@ mixes how much of the pattern is in the child's words (weighted by how rare each
 is across all patterns, like TF-IDF) with how much of the child's words the pattern
 explains. Words match when equal, when they share a light stem (Russian endings vary:
 ``рисую``/``рисовать``) or, for longer words, when they are one typo apart (speech
-recognition slips). Measured on ``tests/brain/test_scripted.py``'s labelled set.
+recognition slips). Negation counts: "не"/"ни" joins the next word as ``!word``, which
+matches only a negated word ("мне не скучно" does not select "мне скучно").
+Measured on ``tests/brain/test_scripted.py``'s labelled set.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ __all__ = [
     "Exchange",
     "Match",
     "load_dialogues",
+    "mark_negation",
     "stem",
     "tokenize",
 ]
@@ -106,6 +109,26 @@ class Match:
 def tokenize(text: str) -> list[str]:
     """Lower-cased words with ё read as е, punctuation dropped."""
     return re.findall(r"\w+", text.lower().replace("ё", "е"))
+
+
+_NEGATIONS = frozenset({"не", "ни"})
+NEGATED = "!"
+"""Prefix of a word that followed "не" or "ни" (``!скучно``)."""
+
+
+def mark_negation(words: Sequence[str]) -> list[str]:
+    """Join each "не"/"ни" to the word after it: ``мне не скучно`` → ``мне !скучно``."""
+    marked: list[str] = []
+    negate = False
+    for word in words:
+        if word in _NEGATIONS:
+            negate = True
+            continue
+        marked.append(NEGATED + word if negate else word)
+        negate = False
+    if negate:  # a trailing "не" ("ну и не") stays a word of its own
+        marked.append(words[-1])
+    return marked
 
 
 def load_dialogues(directory: Path) -> list[Exchange]:
@@ -269,7 +292,7 @@ class DialogueIndex:
         for exchange in exchanges:
             seen: set[str] = set()
             for pattern in exchange.patterns:
-                tokens = tuple(t for t in tokenize(pattern) if t not in ignore)
+                tokens = tuple(mark_negation([t for t in tokenize(pattern) if t not in ignore]))
                 if tokens:
                     self.entries.append((exchange, pattern, tokens))
                     seen.update(tokens)
@@ -282,28 +305,33 @@ class DialogueIndex:
         self.vocab = sorted(self.idf)
         self.by_stem: dict[str, list[str]] = defaultdict(list)
         for token in self.vocab:
-            self.by_stem[stem(token)].append(token)
+            bare = token.removeprefix(NEGATED)
+            self.by_stem[token[: len(token) - len(bare)] + stem(bare)].append(token)
 
     def matches(self, word: str) -> dict[str, float]:
         """Vocabulary words that ``word`` matches, with the strength of each match."""
         found: dict[str, float] = {}
         if word in self.idf:
             found[word] = 1.0
-        if len(word) >= 4:
-            for candidate in self.by_stem.get(stem(word), ()):
-                if len(candidate) >= 4:
+        negated = word.startswith(NEGATED)
+        bare = word.removeprefix(NEGATED)
+        prefix = NEGATED if negated else ""
+        if len(bare) >= 4:
+            for candidate in self.by_stem.get(prefix + stem(bare), ()):
+                if len(candidate) - len(prefix) >= 4:
                     found.setdefault(candidate, 1.0)
-        if len(word) >= 5:
+        if len(bare) >= 5:
             for candidate, _score, _ in process.extract(
                 word, self.vocab, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF, limit=None
             ):
-                if len(candidate) >= 5:
+                # A typo may slip, a missing "не" may not: negation must agree.
+                if len(candidate) - len(prefix) >= 5 and candidate.startswith(NEGATED) == negated:
                     found.setdefault(candidate, _FUZZY_STRENGTH)
         return found
 
     def best(self, text: str) -> Match | None:
         """The best-scoring pattern for ``text``, or None when no word matches anything."""
-        words = [w for w in tokenize(text) if w not in self.ignore]
+        words = mark_negation([w for w in tokenize(text) if w not in self.ignore])
         if not words:
             return None
         word_matches = [self.matches(w) for w in words]

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from kiosk.brain.base import ChatMessage, GenerationOptions, LLMEngine
 from kiosk.brain.facts import CATEGORY_PRIORITY, ExtractedFact, extract_facts
 from kiosk.brain.morph import content_keys, key_of
-from kiosk.brain.safety import check_output
+from kiosk.brain.safety import ALERT_CATEGORIES, check_output
 
 if TYPE_CHECKING:
     from kiosk.store import Fact, Store, Turn
@@ -38,7 +38,7 @@ _LOGGER = logging.getLogger(__name__)
 
 TokenCounter = Callable[[str], int]
 
-_LEARN_FROM = frozenset({"ok", "alert", "scary"})
+_LEARN_FROM = frozenset({"ok", "scary", *ALERT_CATEGORIES})
 """Safety verdicts of a child's turn that memory may learn from."""
 
 
@@ -219,8 +219,9 @@ class Memory:
         """Everything memory does after a stored child turn: learn, then summarise.
 
         Nothing is learnt from words the safety check redirected (personal data, a
-        jailbreak, rude or adult words), except ``alert`` turns, whose worries the
-        parent should see. Blocking (an LLM summary takes a while): run it in a thread.
+        jailbreak, rude or adult words), except disclosures (``ALERT_CATEGORIES``),
+        whose worries the parent should see. Blocking (an LLM summary takes a while):
+        run it in a thread.
         """
         ids = self.learn(store, turn_id, text) if safety in _LEARN_FROM else []
         self.update_summary(store, conversation_id)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from kiosk.cli.context import AppContext, pass_app
 
-__all__ = ["memory", "plural_ru", "write_json"]
+if TYPE_CHECKING:
+    from kiosk.store import Fact
+
+__all__ = ["memory", "memory_markdown", "plural_ru", "write_json"]
 
 
 def plural_ru(n: int, one: str, few: str, many: str) -> str:
@@ -135,22 +139,86 @@ def pin_fact(app: AppContext, fact_id: int, off: bool) -> None:
     click.echo(f"Факт №{fact.id} {state}: {fact.text}")
 
 
+_CATEGORY_TITLES = {
+    "name": "Имя",
+    "age": "Возраст",
+    "likes": "Любит",
+    "dislikes": "Не любит",
+    "friends": "Друзья",
+    "family": "Семья",
+    "school": "Школа",
+    "worries": "Тревоги",
+    "plans": "Планы",
+    "general": "Разное",
+}
+"""Markdown section titles per fact category (others are shown as they are)."""
+
+
+def memory_markdown(facts: Sequence[Fact], summaries: Sequence[tuple[int, str]]) -> str:
+    """What Аня remembers as Markdown: facts by category (📌 pinned), then summaries."""
+    lines = ["# Что Аня помнит о ребёнке", ""]
+    if not facts:
+        lines += ["Пока ничего.", ""]
+    by_category: dict[str, list[Fact]] = {}
+    for fact in facts:
+        by_category.setdefault(fact.category, []).append(fact)
+    for category, items in by_category.items():
+        lines += [f"## {_CATEGORY_TITLES.get(category, category)}", ""]
+        for fact in items:
+            marks = (" 📌" if fact.pinned else "") + (" (забыт)" if fact.forgotten else "")
+            when = fact.updated_at.astimezone().strftime("%d.%m.%Y")
+            lines.append(f"- {fact.text}{marks} — №{fact.id}, {when}")
+        lines.append("")
+    if summaries:
+        lines += ["## Недавние разговоры", ""]
+        lines += [f"- Разговор №{cid}: {text}" for cid, text in summaries]
+        lines.append("")
+    return "\n".join(lines)
+
+
 @memory.command("export")
 @click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Файл JSON (по умолчанию — вывести на экран).",
+    help="Файл (по умолчанию — вывести на экран).",
 )
 @click.option("--all", "show_all", is_flag=True, help="Также забытые факты.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "md"]),
+    default="json",
+    show_default=True,
+    help="JSON для программ или Markdown для чтения.",
+)
 @pass_app
-def export_facts(app: AppContext, output: Path | None, show_all: bool) -> None:
-    """Выгрузить факты в JSON."""
+def export_facts(app: AppContext, output: Path | None, show_all: bool, fmt: str) -> None:
+    """Выгрузить факты (и краткое содержание разговоров) в JSON или Markdown."""
+    from kiosk.paths import atomic_write_text
     from kiosk.store import Store
 
     with Store.open(app.paths.database) as store:
-        facts = [f.to_dict() for f in store.facts(include_forgotten=show_all)]
-    write_json({"format": "kiosk-memory", "facts": facts}, output)
+        facts = store.facts(include_forgotten=show_all)
+        summaries = store.recent_summaries(limit=20)
+    if fmt == "json":
+        write_json(
+            {
+                "format": "kiosk-memory",
+                "facts": [f.to_dict() for f in facts],
+                "summaries": [{"conversation_id": c, "summary": s} for c, s in summaries],
+            },
+            output,
+        )
+    elif output is None:
+        click.echo(memory_markdown(facts, summaries), nl=False)
+    else:
+        try:
+            atomic_write_text(output, memory_markdown(facts, summaries))
+        except OSError as exc:
+            raise click.ClickException(
+                f"Не удаётся записать {output}: {exc.strerror or exc}. Укажите другой файл (-o)."
+            ) from exc
     if output is not None:
         click.echo(f"Сохранено в {output}: {plural_ru(len(facts), 'факт', 'факта', 'фактов')}")

@@ -142,9 +142,15 @@ def _migrate_2_memory(db: Database) -> None:
         db.execute(statement)
 
 
+def _migrate_3_speaker(db: Database) -> None:
+    """Who spoke a turn, as the speaker recogniser heard it (NULL: not recognised)."""
+    db.execute("ALTER TABLE turns ADD COLUMN speaker TEXT")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _migrate_1_initial),
     Migration(2, "memory keys and conversation summaries", _migrate_2_memory),
+    Migration(3, "speaker tag on turns", _migrate_3_speaker),
 )
 """Every migration, in order. Append only: a released step never changes."""
 

@@ -127,6 +127,8 @@ class Turn:
     """When it was stored (UTC)."""
     timings: Mapping[str, float] = field(default_factory=dict)
     """Per-stage timings: stage name → milliseconds."""
+    speaker: str | None = None
+    """Who the speaker recogniser heard (``child``, ``parent``, ``unknown``); None: not run."""
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Turn:
@@ -145,6 +147,7 @@ class Turn:
             engine=row["engine"],
             created_at=created,
             timings={str(k): float(v) for k, v in timings.items()},
+            speaker=row.get("speaker"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -159,6 +162,7 @@ class Turn:
             "source": self.source,
             "engine": self.engine,
             "timings_ms": dict(self.timings),
+            "speaker": self.speaker,
             "created_at": _iso(self.created_at),
         }
 

@@ -89,7 +89,7 @@ async def test_self_harm_is_an_alert_with_a_warm_reply(anya: Persona) -> None:
     events = await _collect(Brain(ListEngine([]), anya, BrainSettings()), "я не хочу жить")
     done = events[-1]
     assert isinstance(done, ReplyDone)
-    assert done.safety == "alert"
+    assert done.safety == "self_harm"
     assert "взрослому" in done.text
 
 
@@ -202,3 +202,27 @@ def test_zero_history_turns_keeps_only_the_question(anya: Persona) -> None:
     brain = Brain(ListEngine([]), anya, BrainSettings(history_turns=0))
     history = [ChatMessage("user", "a"), ChatMessage("assistant", "b")]
     assert [m.role for m in brain.build_messages("?", history)] == ["system", "user"]
+
+
+async def test_strict_level_redirects_a_horror_story_the_llm_starts_to_tell(
+    anya: Persona,
+) -> None:
+    pieces = ["Хорошо! ", "Вот ", "страшилка ", "про ", "зомби. "]
+    relaxed = await _collect(Brain(ListEngine(pieces), anya, BrainSettings()), "что почитать?")
+    assert isinstance(relaxed[-1], ReplyDone) and relaxed[-1].safety == "ok"
+    strict = BrainSettings(safety_level="strict")
+    events = await _collect(Brain(ListEngine(pieces), anya, strict), "что почитать?")
+    done = events[-1]
+    assert isinstance(done, ReplyDone) and done.safety == "horror"
+    assert "зомби" not in done.text and done.text.endswith(REDIRECTS["horror"].split(". ")[-1])
+
+
+async def test_disclosure_with_parent_alerts_off_is_supported_but_not_flagged(
+    anya: Persona,
+) -> None:
+    quiet = BrainSettings(parent_alerts=False)
+    events = await _collect(Brain(ListEngine([]), anya, quiet), "меня бьют дома")
+    done = events[-1]
+    assert isinstance(done, ReplyDone)
+    assert (done.safety, done.engine) == ("ok", "safety")
+    assert done.text == REDIRECTS["abuse"]

@@ -169,5 +169,5 @@ def test_nothing_is_learnt_from_redirected_words(store: Store) -> None:
     assert store.facts() == []
     text = "Меня обижают в школе, я боюсь туда ходить"
     turn = _child_turn(store, conversation, text)
-    assert memory.after_turn(store, conversation, turn, text, safety="alert")
+    assert memory.after_turn(store, conversation, turn, text, safety="bullying")
     assert {f.category for f in store.facts()} == {"worries"}

@@ -211,3 +211,39 @@ def test_word_forms_share_a_stem(a: str, b: str) -> None:
 
 def test_different_words_keep_different_stems() -> None:
     assert stem("сказал") != stem("сказка")
+
+
+def test_mark_negation_joins_ne_to_the_next_word() -> None:
+    from kiosk.brain.dialogues import mark_negation
+
+    assert mark_negation(["мне", "не", "скучно"]) == ["мне", "!скучно"]
+    assert mark_negation(["ни", "капли", "не"]) == ["!капли", "не"]
+
+
+@pytest.mark.skipif(not REAL_DIALOGUES.is_dir(), reason="content/dialogues not written yet")
+@pytest.mark.parametrize(
+    ("negated", "plain"),
+    [("мне не скучно", "мне скучно"), ("мне не грустно", "мне грустно")],
+)
+def test_negated_feeling_does_not_select_the_plain_one(
+    anya: Persona, negated: str, plain: str
+) -> None:
+    from kiosk.brain.dialogues import DialogueIndex
+
+    exchanges = [e for e in load_dialogues(REAL_DIALOGUES) if e.topic != "fallback"]
+    index = DialogueIndex(exchanges, frozenset({"аня"}))
+    hit = index.best(plain)
+    assert hit is not None and hit.pattern == plain
+    missed = index.best(negated)
+    assert missed is None or missed.exchange is not hit.exchange
+
+
+@pytest.mark.skipif(not REAL_DIALOGUES.is_dir(), reason="content/dialogues not written yet")
+def test_negated_pattern_still_matches_its_negated_question(anya: Persona) -> None:
+    from kiosk.brain.dialogues import DialogueIndex
+
+    index = DialogueIndex(load_dialogues(REAL_DIALOGUES), frozenset({"аня"}))
+    hit = index.best("Аня, ты не устала?")
+    assert hit is not None and hit.pattern == "ты не устала"
+    joke = index.best("это не смешно")
+    assert joke is not None and joke.exchange.topic == "jokes"

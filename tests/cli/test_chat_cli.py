@@ -169,3 +169,56 @@ def test_history_on_a_fresh_kiosk_says_there_is_none_and_default_shows_none(env:
     plain = CliRunner().invoke(main, ["chat"], input="выход\n")
     assert plain.exit_code == 0, plain.output
     assert len(plain.output.strip().splitlines()) == 2  # header and greeting only
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Меня бьют дома", "abuse"),
+        ("Я не хочу жить", "self_harm"),
+        ("Незнакомец позвал меня к себе домой", "danger"),
+        ("Мне угрожают в чате", "danger"),
+        ("Меня травят в школе", "bullying"),
+    ],
+)
+def test_disclosure_is_answered_warmly_and_the_parent_sees_the_alert(
+    env: Path, text: str, kind: str
+) -> None:
+    from kiosk.admin.data import safety_alerts
+    from kiosk.store import Store
+
+    answer = chat("--once", text, "--json")
+    assert answer["safety"] == kind
+    assert "взрослому, которому ты доверяешь" in answer["reply"]
+    assert answer["emotion"] == "calm"
+    if kind == "self_harm":
+        assert "8-800-2000-122" in answer["reply"]
+    with Store.open(env / "kiosk.db") as store:
+        alerts = safety_alerts(store)
+        turns = store.recent_turns(2)
+    assert [(a.category, a.child_text, a.reply) for a in alerts] == [(kind, text, answer["reply"])]
+    assert [t.safety for t in turns] == ["ok", kind]
+
+
+def test_with_parent_alerts_off_the_child_still_gets_support_but_no_alert(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kiosk.admin.data import safety_alerts
+    from kiosk.store import Store
+
+    monkeypatch.setenv("KIOSK_BRAIN__PARENT_ALERTS", "false")
+    answer = chat("--once", "Меня бьют дома", "--json")
+    assert "взрослому" in answer["reply"]
+    assert answer["safety"] == "ok"
+    with Store.open(env / "kiosk.db") as store:
+        assert safety_alerts(store) == []
+
+
+def test_strict_level_steers_away_from_horror_that_standard_allows(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert chat("--once", "Расскажи страшилку", "--json")["safety"] == "ok"
+    monkeypatch.setenv("KIOSK_BRAIN__SAFETY_LEVEL", "strict")
+    answer = chat("--once", "Расскажи страшилку", "--json")
+    assert answer["safety"] == "horror"
+    assert "загадку" in answer["reply"]

@@ -158,3 +158,23 @@ def test_data_wipe_deletes_child_data_and_says_what(
     with Store.open(data_dir / "kiosk.db") as store:
         assert store.recent_turns(10) == [] and store.facts(include_forgotten=True) == []
         assert store.get_setting("voice.volume") == 0.6
+
+
+def test_memory_export_as_markdown_has_facts_by_topic_and_summaries(
+    kiosk: Run, data_dir: Path, tmp_path: Path
+) -> None:
+    with Store.open(data_dir / "kiosk.db") as store:
+        cid = store.start_conversation("anya")
+        turn = store.add_turn(cid, "child", "Я люблю кошек")
+        store.add_fact("Любит кошек", category="likes", source_turn_id=turn, pinned=True)
+        store.add_fact("Боится темноты", category="worries")
+        store.set_conversation_summary(cid, "Говорили про кошек.", turn)
+    out = tmp_path / "memory.md"
+    result = kiosk("memory", "export", "--format", "md", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert "## Любит" in text and "- Любит кошек 📌" in text
+    assert "## Тревоги" in text and "Боится темноты" in text
+    assert "Говорили про кошек." in text
+    exported = json.loads(kiosk("memory", "export").output)
+    assert exported["summaries"] == [{"conversation_id": cid, "summary": "Говорили про кошек."}]

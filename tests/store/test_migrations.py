@@ -158,3 +158,32 @@ def test_two_processes_opening_a_fresh_file_at_once_both_succeed(tmp_path: Path)
         t.join()
     assert errors == []
     assert versions == [LATEST_VERSION] * 4
+
+
+def test_v2_database_gains_a_nullable_speaker_column_and_keeps_its_turns(
+    tmp_path: Path,
+) -> None:
+    from kiosk.store.migrations import MIGRATIONS
+
+    path = tmp_path / "kiosk.db"
+    db = Database(sqlite3.connect(path))
+    assert apply_migrations(db, MIGRATIONS[:2]) == 2
+    db.execute(
+        "INSERT INTO conversations (started_at, persona, source) VALUES (?, ?, ?)",
+        ["2026-01-01T10:00:00.000000Z", "anya", "voice"],
+    )
+    db.execute(
+        "INSERT INTO turns (conversation_id, role, text, emotion, safety, source, engine,"
+        " timings, created_at) VALUES (1, 'child', 'Привет', 'neutral', 'ok', 'voice', '',"
+        " '{}', '2026-01-01T10:00:01.000000Z')"
+    )
+    db.conn.commit()
+    db.close()
+    with Store.open(path) as store:
+        assert store.schema_version == LATEST_VERSION >= 3
+        old = store.turns(1)[0]
+        assert (old.text, old.speaker) == ("Привет", None)
+        new_id = store.add_turn(1, "child", "Это папа", speaker="parent")
+        assert store.turns(1)[-1].id == new_id
+        assert store.turns(1)[-1].speaker == "parent"
+        assert store.turns(1)[-1].to_dict()["speaker"] == "parent"

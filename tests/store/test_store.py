@@ -220,3 +220,46 @@ def test_concurrent_writers_from_threads_all_land(store: Store) -> None:
         t.join()
     assert errors == []
     assert len(store.turns(cid)) == 80
+
+
+def test_speaker_tag_is_stored_with_the_turn_and_defaults_to_none(store: Store) -> None:
+    conversation = store.start_conversation("anya")
+    store.add_turn(conversation, "child", "Привет", speaker="child")
+    store.add_turn(conversation, "avatar", "Привет!")
+    assert [t.speaker for t in store.turns(conversation)] == ["child", None]
+
+
+def test_export_includes_each_conversations_summary(store: Store) -> None:
+    first = store.start_conversation("anya")
+    turn = store.add_turn(first, "child", "Я люблю кошек")
+    store.set_conversation_summary(first, "Маша рассказала, что любит кошек.", turn)
+    second = store.start_conversation("anya")
+    exported = store.export_all()
+    by_id = {c["id"]: c for c in exported["conversations"]}
+    assert by_id[first]["summary"]["text"] == "Маша рассказала, что любит кошек."
+    assert by_id[first]["summary"]["through_turn_id"] == turn
+    assert by_id[second]["summary"] is None
+    json.dumps(exported, ensure_ascii=False)
+
+
+def test_store_api_is_unchanged_by_the_split_into_parts() -> None:
+    for name in (
+        "open",
+        "close",
+        "add_turn",
+        "turns",
+        "add_fact",
+        "facts",
+        "remember_fact",
+        "forget_fact",
+        "pin_fact",
+        "search_facts",
+        "export_all",
+        "wipe_child_data",
+        "purge_older_than",
+        "set_conversation_summary",
+        "recent_summaries",
+        "set_setting",
+        "record_metric",
+    ):
+        assert callable(getattr(Store, name)), name
