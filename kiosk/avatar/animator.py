@@ -39,6 +39,18 @@ WAKE_S = 0.25
 """Seconds the eyes take to open on waking."""
 BREATH_PERIOD_S = 4.5
 """One breath (vertical head motion)."""
+SACCADE_SLOT_S = 1.1
+"""One small eye jump per slot of this length, at a random offset in it."""
+SACCADE_S = 0.05
+"""How long an eye jump takes (saccades are quick)."""
+GLANCE_S = 0.3
+"""How long the eyes take to glance up and aside when thinking starts."""
+_LOOK_AROUND = {
+    State.LISTENING: (0.25, 0.15),
+    State.SPEAKING: (0.45, 0.2),
+    State.ERROR: (0.3, 0.2),
+}
+"""State → (x, y) reach of the eye jumps: listening looks at the child, close to centre."""
 
 # Triangular kernel over ±COARTICULATION_S, sampled at fixed offsets (frame-rate independent).
 _KERNEL_STEPS = 4
@@ -165,6 +177,8 @@ class Animator:
             + 0.08 * math.sin(2 * math.pi * t / 3.1 + b2)
         ) * (1 - 0.6 * sleepy)
         head_y = (0.35 + 0.3 * sleepy) * math.sin(2 * math.pi * t / BREATH_PERIOD_S) + 0.25 * mouth
+        tilt = 0.35 * math.sin(2 * math.pi * t / 9.7 + b2) * awake + 0.7 * sleepy
+        gaze_x, gaze_y = self._gaze_at(t, state) if awake > 0 else (0.0, 0.0)
         return FacePose(
             mouth_open=mouth,
             eyes_open=eyes,
@@ -173,6 +187,42 @@ class Animator:
             head_x=head_x,
             head_y=max(-1.0, min(1.0, head_y)),
             viseme=viseme,
+            gaze_x=gaze_x * awake,
+            gaze_y=gaze_y * awake,
+            tilt=tilt,
+        )
+
+    def _gaze_at(self, t: float, state: State) -> tuple[float, float]:
+        """Where the eyes look: at the child with small jumps, up and aside when thinking."""
+        with self._lock:
+            i = bisect.bisect_right(self._states, t, key=lambda e: e[0])
+            since = t - self._states[i - 1][0] if i else t
+        if state is State.THINKING:
+            side = 1.0 if _unit_random(self._seed, -3 - i) < 0.5 else -1.0
+            k = min(1.0, since / GLANCE_S)
+            k = k * k * (3 - 2 * k)
+            return 0.8 * side * k, -0.7 * k
+        reach = _LOOK_AROUND.get(state)
+        if reach is None:
+            return 0.0, 0.0
+        slot = math.floor(t / SACCADE_SLOT_S)
+
+        def target(n: int) -> tuple[float, float]:
+            if _unit_random(self._seed, 3_000_000 + n) < 0.4:
+                return 0.0, 0.0  # back at the child's eyes
+            rx = 2 * _unit_random(self._seed, 1_000_000 + n) - 1
+            ry = 2 * _unit_random(self._seed, 2_000_000 + n) - 1
+            return reach[0] * rx, reach[1] * ry
+
+        jump = (slot + 0.8 * _unit_random(self._seed, 4_000_000 + slot)) * SACCADE_SLOT_S
+        if t >= jump:
+            before, after, p = target(slot - 1), target(slot), (t - jump) / SACCADE_S
+        else:
+            before, after, p = target(slot - 2), target(slot - 1), 1.0
+        p = min(1.0, p)
+        return (
+            before[0] + (after[0] - before[0]) * p,
+            before[1] + (after[1] - before[1]) * p,
         )
 
     # --- internals (call with the lock held) ----------------------------------

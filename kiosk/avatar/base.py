@@ -31,6 +31,12 @@ class FacePose:
     """Vertical head offset, -1..1 (breathing)."""
     viseme: str = ""
     """Current viseme label when the voice engine gives one."""
+    gaze_x: float = 0.0
+    """Where the eyes look, -1 (image left) .. 1 (image right); 0 is at the viewer."""
+    gaze_y: float = 0.0
+    """Where the eyes look, -1 up .. 1 down; 0 is at the viewer."""
+    tilt: float = 0.0
+    """Head roll, -1..1 of a small angle (idle motion); positive leans to the image right."""
 
 
 @runtime_checkable

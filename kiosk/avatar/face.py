@@ -46,8 +46,8 @@ HEAD_RANGE_Y = 4.0
 """Design units the head moves up/down at ``head_y = ±1``."""
 GAZE_RANGE = 7.0
 """Design units the irises move with ``head_x`` (the eyes lead the head)."""
-THINKING_GAZE = (8.0, -9.0)
-"""Where the irises go while thinking: up and to the side."""
+LOOK_RANGE = (10.0, 13.0)
+"""Design units the irises move at ``gaze_x``/``gaze_y`` = ±1."""
 INDICATOR_STEPS = 36
 """Animation frames per badge cycle."""
 SLEEP_DIM = (34, 32, 96, 52)
@@ -110,9 +110,10 @@ class DrawnFace:
             self._head, self._at((0, 0), ox, oy), special_flags=pygame.BLEND_PREMULTIPLIED
         )
         emotion = pose.emotion if pose.emotion in MOUTHS else "neutral"
-        gaze = (round(_clamp(pose.head_x) * GAZE_RANGE), 0)
-        if pose.state is State.THINKING:
-            gaze = (gaze[0] + round(THINKING_GAZE[0]), round(THINKING_GAZE[1]))
+        gaze = (
+            round(_clamp(pose.head_x) * GAZE_RANGE + _clamp(pose.gaze_x) * LOOK_RANGE[0]),
+            round(_clamp(pose.gaze_y) * LOOK_RANGE[1]),
+        )
         eyes = round(_clamp(pose.eyes_open, 0.0, 1.0) * _EYE_STEPS) / _EYE_STEPS
         lift = round(3.0 * (1 - eyes))  # brows settle a little when the eyes close
         for i, (cx, cy) in enumerate(EYE_CENTRES):

@@ -33,7 +33,7 @@ def state_pose(state: State) -> FacePose:
         case State.SLEEPING:
             return FacePose(state=state, eyes_open=0.0, emotion="calm")
         case State.THINKING:
-            return FacePose(state=state, emotion="thinking")
+            return FacePose(state=state, emotion="thinking", gaze_x=0.8, gaze_y=-0.7)
         case State.SPEAKING:
             return FacePose(state=state, mouth_open=0.7, emotion="happy")
         case _:

@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 
     from kiosk.avatar.animator import Animator
     from kiosk.avatar.base import AvatarRenderer
+    from kiosk.events import LipSyncTrack
 
-__all__ = ["VideoWriter", "probe_video", "render_video"]
+__all__ = ["VideoWriter", "probe_video", "render_speech_clip", "render_video"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -171,6 +172,40 @@ def render_video(
             if progress is not None and (i % fps == 0 or i == count - 1):
                 progress((i + 1) / count)
     return Path(path)
+
+
+def render_speech_clip(
+    renderer: AvatarRenderer,
+    wav: Path,
+    path: Path,
+    fps: int,
+    emotion: str = "neutral",
+    track: LipSyncTrack | None = None,
+    tail: float = 0.3,
+) -> Path:
+    """The face saying the whole of ``wav`` (its own silences included) into ``path`` (MP4).
+
+    The mouth follows ``track`` (a lip-sync timeline from the voice engine, starting
+    with the WAV's first sample) or, without one, the WAV's loudness. The kiosk
+    listens until the first sound and speaks from then on; ``tail`` seconds of
+    listening follow the end.
+    """
+    from kiosk.audio.wav import read_wav
+    from kiosk.avatar.animator import Animator
+    from kiosk.events import State
+    from kiosk.voice import track_from_audio
+
+    pcm, rate = read_wav(wav)
+    if track is None:
+        track = track_from_audio(pcm, rate)
+    duration = len(pcm) / 2 / rate
+    first = next((i for i, v in enumerate(track.openness) if v > 0), 0) / track.rate
+    animator = Animator(seed=3)
+    animator.set_state(State.LISTENING, at=0.0)
+    animator.set_state(State.SPEAKING, at=max(0.0, first - 0.1))
+    animator.set_state(State.LISTENING, at=duration)
+    animator.add_speech(0.0, track, emotion)
+    return render_video(animator, renderer, path, duration + tail, fps, audio_wav=Path(wav))
 
 
 def probe_video(path: Path) -> dict[str, Any]:

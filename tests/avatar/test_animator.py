@@ -209,3 +209,24 @@ def test_scheduling_and_rendering_threads_can_share_it() -> None:
     thread.join()
     assert not errors
     assert animator.speaking_at(149.7)
+
+
+def test_listening_eyes_stay_on_the_child_with_small_jumps() -> None:
+    animator = Animator(seed=5)
+    animator.set_state(State.LISTENING, at=0.0)
+    gazes = [(p.gaze_x, p.gaze_y) for p in (animator.pose_at(i / 25) for i in range(250))]
+    assert all(abs(x) <= 0.25 and abs(y) <= 0.15 for x, y in gazes)
+    assert len({(round(x, 3), round(y, 3)) for x, y in gazes}) > 4  # the eyes do move
+    steps = [abs(a[0] - b[0]) for a, b in zip(gazes, gazes[1:], strict=False)]
+    assert sum(s > 1e-6 for s in steps) < 40  # quick jumps, not a constant drift
+
+
+def test_thinking_glances_up_and_aside_and_sleep_tilts_the_head() -> None:
+    animator = Animator(seed=2)
+    animator.set_state(State.LISTENING, at=0.0)
+    animator.set_state(State.THINKING, at=1.0)
+    animator.set_state(State.SLEEPING, at=3.0)
+    thinking = animator.pose_at(2.0)
+    assert thinking.gaze_y < -0.5 and abs(thinking.gaze_x) > 0.5
+    assert animator.pose_at(5.0).tilt > 0.5
+    assert animator.pose_at(5.0).gaze_x == 0.0

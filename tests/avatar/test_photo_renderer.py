@@ -137,3 +137,38 @@ def test_make_renderer_falls_back_to_the_drawn_face_when_the_asset_is_missing(
     renderer = make_renderer(AvatarSettings(photo_asset="nobody"), avatars)
     assert isinstance(renderer, DrawnFace)
     assert isinstance(make_renderer(AvatarSettings()), DrawnFace)
+
+
+def test_gaze_moves_the_irises_and_nothing_else(face: PhotoFace) -> None:
+    eyes, mouth = _region(face, face.asset.eye_box), _region(face, face.asset.mouth_box)
+    ahead = _pixels(face, FacePose(state=State.LISTENING))
+    left = _pixels(face, FacePose(state=State.LISTENING, gaze_x=-1.0))
+    right = _pixels(face, FacePose(state=State.LISTENING, gaze_x=1.0))
+    assert np.abs(ahead[eyes] - left[eyes]).mean() > 0.5
+    assert np.abs(left[eyes] - right[eyes]).mean() > np.abs(ahead[eyes] - left[eyes]).mean()
+    assert np.array_equal(ahead[mouth], left[mouth])
+    # Where the right iris was, the eye now shows more white when looking left.
+    iris = np.round(face.asset.landmarks[468] - MARGIN).astype(int)
+    spot = slice(iris[1] - 2, iris[1] + 3), slice(iris[0] + 2, iris[0] + 6)
+    assert left[spot].mean() > ahead[spot].mean() + 10
+
+
+def test_teeth_follow_a_smile_on_an_open_mouth(face: PhotoFace) -> None:
+    mouth = _region(face, face.asset.mouth_box)
+    opened = _pixels(face, FacePose(state=State.SPEAKING, mouth_open=0.75))[mouth]
+    smiling = _pixels(face, FacePose(state=State.SPEAKING, mouth_open=0.75, emotion="happy"))
+    # Under the lifted upper lip near the corners the photo's teeth, not a dark gap.
+    corner = face.asset.landmarks[61] - np.array(face.asset.mouth_box[:2])
+    x, y = np.round(corner).astype(int) + (12, 0)
+    patch = (slice(y - 4, y + 2), slice(x - 3, x + 3))
+    assert smiling[mouth][patch].mean() > 90
+    assert np.abs(opened - smiling[mouth]).mean() > 3
+
+
+def test_tilt_turns_the_head(face: PhotoFace) -> None:
+    still = _pixels(face, FacePose(state=State.LISTENING))
+    tilted = _pixels(face, FacePose(state=State.LISTENING, tilt=1.0))
+    centre = (slice(200, 312), slice(200, 312))
+    assert np.abs(still[centre] - tilted[centre]).mean() < 12  # the middle barely moves
+    top = (slice(20, 80), slice(150, 360))
+    assert np.abs(still[top] - tilted[top]).mean() > np.abs(still[centre] - tilted[centre]).mean()

@@ -4,7 +4,8 @@
 created, geometry), ``base.png`` (the aligned face on a canvas a little larger
 than the frame, so the head can move), ``mesh.npz`` (478 landmarks and the
 triangles) and ``frames.npz`` (mouth patches per variant × openness, eye patches
-per brow variant × openness, with their boxes).
+per brow variant × openness, open eyes per brow variant × gaze step, with their
+boxes). Version 1 assets (no gaze patches) still load; their eyes do not move.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ __all__ = [
     "EMOTION_FACES",
     "EYE_LEVELS",
     "FRAME",
+    "GAZE_IRIS_SHIFT",
+    "GAZE_STEPS",
     "MARGIN",
     "MOUTH_LEVELS",
     "MOUTH_VARIANTS",
@@ -43,8 +46,10 @@ __all__ = [
 
 _LOGGER = logging.getLogger(__name__)
 
-ASSET_VERSION = 1
+ASSET_VERSION = 2
 """Bumped when the folder layout changes; older assets must be prepared again."""
+_READABLE = (1, ASSET_VERSION)
+"""Versions ``load_asset`` accepts (v1 lacks the gaze patches)."""
 FRAME = 512
 """Side of the rendered frame the asset is made for, pixels."""
 MARGIN = 16
@@ -58,6 +63,18 @@ MOUTH_VARIANTS: dict[str, float] = {"neutral": 0.0, "happy": 1.0, "sad": -0.8}
 """Mouth variant → corner lift (-1 down .. 1 up)."""
 BROW_VARIANTS: dict[str, float] = {"neutral": 0.0, "raised": 1.0}
 """Brow variant → raise (0..1)."""
+GAZE_STEPS: tuple[tuple[float, float], ...] = (
+    (-1.0, 0.0),
+    (-0.5, 0.0),
+    (0.5, 0.0),
+    (1.0, 0.0),
+    (0.0, -1.0),
+    (0.0, 1.0),
+)
+"""Gaze patches (x, y) in units of ``GAZE_IRIS_SHIFT``: left, a little left, a little
+right, right (image axes), up, down. The open-eye patch is gaze (0, 0)."""
+GAZE_IRIS_SHIFT = 0.6
+"""Iris travel at gaze ±1, in iris radii."""
 EMOTION_FACES: dict[str, tuple[str, str]] = {
     "neutral": ("neutral", "neutral"),
     "happy": ("happy", "neutral"),
@@ -89,6 +106,8 @@ class PhotoAsset:
     """Mouth variant → MOUTH_LEVELS×h×w×3 patches for ``mouth_box``."""
     eyes: dict[str, np.ndarray]
     """Brow variant → EYE_LEVELS×h×w×3 patches for ``eye_box`` (index 0 shut)."""
+    gaze: dict[str, np.ndarray] = field(default_factory=dict)
+    """Brow variant → len(GAZE_STEPS)×h×w×3 open-eye patches for ``eye_box`` (may be empty)."""
     meta: dict[str, Any] = field(default_factory=dict)
     """What ``asset.toml`` says (version, source, consent, created, timings)."""
     folder: Path | None = None
@@ -142,6 +161,7 @@ def save_asset(asset: PhotoAsset, avatars_dir: Path) -> Path:
         }
         frames |= {f"mouth_{k}": v for k, v in asset.mouths.items()}
         frames |= {f"eyes_{k}": v for k, v in asset.eyes.items()}
+        frames |= {f"gaze_{k}": v for k, v in asset.gaze.items()}
         np.savez_compressed(tmp / "frames.npz", **frames)  # type: ignore[arg-type]
         (tmp / "asset.toml").write_text(_toml(asset.meta), encoding="utf-8")
         for path in tmp.iterdir():
@@ -171,7 +191,7 @@ def load_asset(folder: Path) -> PhotoAsset:
         raise ModelMissing(f"Аватар {folder.name} не подготовлен ({folder})", _PREPARE_HINT)
     try:
         meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
-        if meta.get("version") != ASSET_VERSION:
+        if meta.get("version") not in _READABLE:
             raise ModelCorrupt(
                 f"Аватар {folder.name} сделан другой версией (v{meta.get('version')}, "
                 f"нужна v{ASSET_VERSION})",
@@ -188,6 +208,7 @@ def load_asset(folder: Path) -> PhotoAsset:
                 if k.startswith("mouth_") and k != "mouth_box"
             }
             eyes = {k[5:]: frames[k] for k in frames.files if k.startswith("eyes_")}
+            gaze = {k[5:]: frames[k] for k in frames.files if k.startswith("gaze_")}
             mouth_box = _box(frames["mouth_box"])
             eye_box = _box(frames["eye_box"])
     except (OSError, ValueError, KeyError, tomllib.TOMLDecodeError) as exc:
@@ -203,6 +224,7 @@ def load_asset(folder: Path) -> PhotoAsset:
         eye_box=eye_box,
         mouths=mouths,
         eyes=eyes,
+        gaze=gaze if set(gaze) == set(eyes) else {},
         meta=meta,
         folder=folder,
     )

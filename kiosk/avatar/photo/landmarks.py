@@ -11,7 +11,9 @@ __all__ = [
     "EYE_RIGHT_UPPER",
     "FACE_OVAL",
     "IRIS_LEFT",
+    "IRIS_LEFT_RING",
     "IRIS_RIGHT",
+    "IRIS_RIGHT_RING",
     "LIP_INNER_LOWER",
     "LIP_INNER_UPPER",
     "LIP_OUTER_LOWER",
@@ -39,6 +41,9 @@ EYE_LEFT_LOWER = (263, 249, 390, 373, 374, 380, 381, 382, 362)
 IRIS_RIGHT = 468
 """Centre of the right iris (refined landmarks)."""
 IRIS_LEFT = 473
+IRIS_RIGHT_RING = (469, 470, 471, 472)
+"""Four points on the edge of the right iris."""
+IRIS_LEFT_RING = (474, 475, 476, 477)
 
 BROW_RIGHT = (70, 63, 105, 66, 107, 46, 53, 52, 65, 55)
 BROW_LEFT = (300, 293, 334, 296, 336, 276, 283, 282, 295, 285)

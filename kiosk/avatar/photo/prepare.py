@@ -20,6 +20,8 @@ from kiosk.avatar.photo.asset import (
     CANVAS,
     EYE_LEVELS,
     FRAME,
+    GAZE_IRIS_SHIFT,
+    GAZE_STEPS,
     MOUTH_LEVELS,
     MOUTH_VARIANTS,
     PhotoAsset,
@@ -30,7 +32,10 @@ from kiosk.avatar.photo.enhance import SCALE, laplacian_variance, upscale_x4
 from kiosk.avatar.photo.shapes import (
     brows_moved,
     eyes_moved,
+    gaze_moved,
+    iris_radius,
     mouth_moved,
+    own_gaze,
     paint_lashes,
     paint_mouth,
 )
@@ -198,31 +203,34 @@ def _box_of(src: np.ndarray, dsts: list[np.ndarray], triangles: np.ndarray) -> B
     return (int(x0), int(y0), int(x1), int(y1))
 
 
-def _own_mouth(
-    image: np.ndarray, face: np.ndarray, box: Box
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """The photo's parted lips (pixels and a soft mask in ``box``) when teeth show; else None.
+def _own_mouth(image: np.ndarray, face: np.ndarray) -> np.ndarray | None:
+    """A soft canvas mask (uint8) of the photo's parted lips when teeth show; else None.
 
-    Kept under the upper lip when the mouth opens, so that the photo's own teeth
-    stay instead of drawn ones.
+    Warped along with the upper lip for every mouth patch, so that the photo's own
+    teeth stay under the upper lip (and follow a smile) instead of drawn ones.
     """
     import cv2
 
-    x0, y0, x1, y1 = box
     hole = np.vstack([face[list(lm.LIP_INNER_UPPER)], face[list(lm.LIP_INNER_LOWER)][::-1]])
-    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    poly = np.round((hole - (x0, y0)) * 16).astype(np.int32)
+    mask = np.zeros(image.shape[:2], np.uint8)
+    poly = np.round(hole * 16).astype(np.int32)
     cv2.fillPoly(mask, [poly], 255, cv2.LINE_AA, shift=4)
-    region = image[y0:y1, x0:x1]
-    pixels = region[mask > 128].astype(np.float32)
+    pixels = image[mask > 128].astype(np.float32)
     if len(pixels) < 40:
         return None
     bright = pixels[pixels.sum(axis=1) >= np.percentile(pixels.sum(axis=1), 70)]
     colour = np.median(bright, axis=0)
     if colour.mean() < 140 or colour.max() - colour.min() > 70:  # lips or tongue, not teeth
         return None
-    soft = cv2.erode(mask, np.ones((3, 3), np.uint8))
-    return region.copy(), soft.astype(np.float32)[..., None] / 255.0
+    return cv2.erode(mask, np.ones((3, 3), np.uint8))
+
+
+def _is_grey(image: np.ndarray, face: np.ndarray) -> bool:
+    """True for a black-and-white photo: then the painted mouth is grey too."""
+    x0, y0 = np.floor(face.min(axis=0)).astype(int).clip(0)
+    x1, y1 = np.ceil(face.max(axis=0)).astype(int)
+    skin = image[y0:y1, x0:x1].astype(np.int16)
+    return bool(np.abs(skin - skin.mean(axis=2, keepdims=True)).mean() < 3.0)
 
 
 def build_asset(
@@ -253,13 +261,21 @@ def build_asset(
     eye_box = _box_of(src, [full(d) for d in eye_dst.values()], triangles)
     total, done = len(mouth_dst) + len(eye_dst), 0
     mouths: dict[str, list[np.ndarray]] = {v: [] for v in MOUTH_VARIANTS}
-    own = _own_mouth(aligned.image, face, mouth_box)
+    own = _own_mouth(aligned.image, face)
     teeth = None if own is not None else (226, 220, 208)
+    grey = _is_grey(aligned.image, face)
     for (variant, i), moved in mouth_dst.items():
         patch = warp_mesh(aligned.image, src, full(moved), triangles, mouth_box)
-        mouths[variant].append(
-            paint_mouth(patch, moved, mouth_box[:2], float(levels[i]), teeth, own)
-        )
+        kept = None
+        if own is not None:
+            upper = full(mouth_moved(face, float(levels[i]), MOUTH_VARIANTS[variant], jaw=False))
+            pixels = warp_mesh(aligned.image, src, upper, triangles, mouth_box)
+            keep = warp_mesh(own, src, upper, triangles, mouth_box)
+            kept = (pixels, keep.astype(np.float32)[..., None] / 255.0)
+        patch = paint_mouth(patch, moved, mouth_box[:2], float(levels[i]), teeth, kept)
+        if grey:
+            patch = np.repeat(patch.mean(axis=2, keepdims=True), 3, axis=2).astype(np.uint8)
+        mouths[variant].append(patch)
         done += 1
         if progress:
             progress("готовлю рот и глаза", done / total)
@@ -270,6 +286,12 @@ def build_asset(
         done += 1
         if progress:
             progress("готовлю рот и глаза", done / total)
+    gaze = {
+        v: _gaze_patches(aligned.image, face, lift, eyes[v][-1], eye_box)
+        for v, lift in BROW_VARIANTS.items()
+    }
+    looks = own_gaze(face)
+    meta = meta | {"gaze": {"x": round(looks[0], 3), "y": round(looks[1], 3)}}
     return PhotoAsset(
         name=name,
         base=aligned.image,
@@ -279,8 +301,41 @@ def build_asset(
         eye_box=eye_box,
         mouths={k: np.stack(v) for k, v in mouths.items()},
         eyes={k: np.stack(v) for k, v in eyes.items()},
+        gaze=gaze,
         meta=meta,
     )
+
+
+def _gaze_patches(
+    image: np.ndarray, face: np.ndarray, lift: float, open_eyes: np.ndarray, box: Box
+) -> np.ndarray:
+    """Open-eye patches of ``box`` with the irises moved to each of ``GAZE_STEPS``.
+
+    A mesh of its own, with the iris centres and their side points in it, so
+    that the iris between the lids moves and the white of the eye stretches. The
+    top and bottom iris points are left out: they often lie on the lids, which
+    must stay put.
+    """
+    x0, y0, x1, y1 = box
+    canvas = image.copy()
+    canvas[y0:y1, x0:x1] = open_eyes
+    lids = {
+        lm.IRIS_RIGHT_RING[1],
+        lm.IRIS_RIGHT_RING[3],
+        lm.IRIS_LEFT_RING[1],
+        lm.IRIS_LEFT_RING[3],
+    }
+    keep = [i for i in range(len(face)) if i not in lids]
+    pts = brows_moved(face, lift)[keep]
+    step = GAZE_IRIS_SHIFT * iris_radius(face)
+    src = np.vstack([pts, _anchors(face)])
+    triangles = triangulate(src, CANVAS, CANVAS)
+    n = len(pts)
+    patches = []
+    for gx, gy in GAZE_STEPS:
+        moved = gaze_moved(pts, gx * step, gy * step * 0.6)
+        patches.append(warp_mesh(canvas, src, np.vstack([moved, src[n:]]), triangles, box))
+    return np.stack(patches)
 
 
 def prepare_avatar(

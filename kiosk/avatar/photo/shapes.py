@@ -14,6 +14,9 @@ from kiosk.avatar.photo import landmarks as lm
 __all__ = [
     "brows_moved",
     "eyes_moved",
+    "gaze_moved",
+    "iris_radius",
+    "own_gaze",
     "mouth_moved",
     "paint_lashes",
     "paint_mouth",
@@ -29,12 +32,15 @@ def _mouth_frame(pts: np.ndarray) -> tuple[np.ndarray, float]:
     return centre, width
 
 
-def mouth_moved(pts: np.ndarray, openness: float, corners: float = 0.0) -> np.ndarray:
+def mouth_moved(
+    pts: np.ndarray, openness: float, corners: float = 0.0, jaw: bool = True
+) -> np.ndarray:
     """Landmarks with the jaw dropped by ``openness`` (0..1) and the corners lifted.
 
     The lower lip and the chin move down as one (a jaw), fading out sideways so
     that the cheeks stretch; the upper lip rises a little. ``corners`` > 0 is a
-    smile (corners up and out), < 0 a sad mouth.
+    smile (corners up and out), < 0 a sad mouth. ``jaw=False`` leaves the jaw where
+    it is: how the upper teeth move (with the upper lip and the corners).
     """
     out = pts.copy()
     centre, width = _mouth_frame(pts)
@@ -49,8 +55,9 @@ def mouth_moved(pts: np.ndarray, openness: float, corners: float = 0.0) -> np.nd
     half = width / 2 * (1.0 + 1.6 * depth)
     profile = np.clip(1.0 - (x / half) ** 2, 0.0, 1.0) ** 0.7
     fade = np.clip(1.0 - (depth - 1.1) / 0.6, 0.0, 1.0)  # the jaw line below the chin
-    jaw = below & (depth < 1.7)
-    out[jaw, 1] += drop * profile[jaw] * np.maximum(fade[jaw], 0.6)
+    if jaw:
+        lower = below & (depth < 1.7)
+        out[lower, 1] += drop * profile[lower] * np.maximum(fade[lower], 0.6)
     upper = np.array(lm.LIP_INNER_UPPER[1:-1] + lm.LIP_OUTER_UPPER[1:-1])
     lift = np.clip(1.0 - (x[upper] / (width / 2)) ** 2, 0.0, 1.0)
     out[upper, 1] -= 0.12 * drop * lift
@@ -99,6 +106,41 @@ def eyes_moved(pts: np.ndarray, closed: float) -> np.ndarray:
         share = np.clip((pts[:, 1] - brow_y) / np.maximum(lid_here - brow_y, 1.0), 0.0, 1.0)
         out[skin, 1] += 0.8 * closed * np.interp(pts[skin, 0], xs, lid_gap) * share[skin] ** 1.5
     return out
+
+
+def iris_radius(pts: np.ndarray) -> float:
+    """Mean radius of the right iris (centre to its four edge points), pixels."""
+    ring = pts[list(lm.IRIS_RIGHT_RING)] - pts[lm.IRIS_RIGHT]
+    return float(np.linalg.norm(ring, axis=1).mean())
+
+
+def gaze_moved(pts: np.ndarray, dx: float, dy: float) -> np.ndarray:
+    """Landmarks with every point after the 468 of the mesh (irises) moved by (dx, dy) pixels.
+
+    ``pts`` may hold only some of the iris points after the mesh.
+    """
+    out = pts.copy()
+    out[lm.MESH_POINTS :] += (dx, dy)
+    return out
+
+
+def own_gaze(pts: np.ndarray) -> tuple[float, float]:
+    """Where the photo's irises sit in the eyes, in iris radii from the eye centre (x, y).
+
+    About (0, 0) for someone looking into the camera; y > 0 for downcast eyes.
+    """
+    radius = max(iris_radius(pts), 1.0)
+    offsets = []
+    for iris, upper, lower in (
+        (lm.IRIS_RIGHT, lm.EYE_RIGHT_UPPER, lm.EYE_RIGHT_LOWER),
+        (lm.IRIS_LEFT, lm.EYE_LEFT_UPPER, lm.EYE_LEFT_LOWER),
+    ):
+        corners = (pts[upper[0]] + pts[upper[-1]]) / 2
+        lids = (pts[list(upper)].mean(axis=0) + pts[list(lower)].mean(axis=0)) / 2
+        centre = np.array([corners[0], lids[1]])
+        offsets.append((pts[iris] - centre) / radius)
+    x, y = np.mean(offsets, axis=0)
+    return float(x), float(y)
 
 
 def brows_moved(pts: np.ndarray, raise_by: float) -> np.ndarray:
