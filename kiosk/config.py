@@ -113,6 +113,11 @@ class ListenSettings(_Section):
     """Phrases that wake the kiosk (lower case, Russian)."""
     wake_sensitivity: float = Field(0.6, ge=0.0, le=1.0)
     """0..1: higher wakes more easily (and falsely more often)."""
+    wake_engine: Literal["auto", "oww", "transcript"] = "auto"
+    """Wake detector: "oww" (acoustic «Аня» model), "transcript" (name at the start of the
+    recognised text) or "auto" (oww when its model is installed, else transcript)."""
+    vad_engine: Literal["webrtc", "silero"] = "webrtc"
+    """End-of-speech detector: "webrtc" (webrtcvad) or "silero" (Silero VAD ONNX, noise-robust)."""
     follow_up_s: float = Field(8.0, ge=0.0, le=120.0)
     """Seconds after a reply during which the child can talk without the wake word."""
     vad_aggressiveness: int = Field(2, ge=0, le=3)
@@ -133,6 +138,9 @@ class ListenSettings(_Section):
     """Tag each utterance child/parent/unknown once voices are enrolled."""
     speaker_threshold: float = Field(0.8, ge=0.0, le=1.0)
     """Cosine similarity a voice needs to be named; below it: unknown."""
+    push_to_talk_key: str = Field("space", max_length=32)
+    """pygame key name (space, return, f1…) that opens listening without the wake word;
+    empty: no push-to-talk."""
 
 
 class STTSettings(_Section):
@@ -219,6 +227,8 @@ class AvatarSettings(_Section):
     """Target frames per second."""
     photo_asset: str = ""
     """Prepared avatar asset name; empty uses the drawn default face."""
+    enhance_threads: int = Field(0, ge=0, le=64)
+    """CPU threads for Real-ESRGAN in ``kiosk avatar prepare``; 0: the cores, at most 4."""
 
 
 class DaemonSettings(_Section):

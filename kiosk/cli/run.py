@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
@@ -29,9 +30,12 @@ def run(
     app: AppContext, demo: bool, headless: bool, input_wav: Path | None, fullscreen: bool | None
 ) -> None:
     """Run the kiosk: listen for «Аня», answer, animate. Stops on SIGTERM or Esc."""
+    from kiosk.daemon.journal import configure_daemon_logging
     from kiosk.daemon.live import run_live
 
     settings = app.settings
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):  # -v keeps its debug lines
+        configure_daemon_logging(settings.daemon.log_level)
     if fullscreen is not None:
         settings = settings.model_copy(
             update={"avatar": settings.avatar.model_copy(update={"fullscreen": fullscreen})}

@@ -33,23 +33,36 @@ class Core:
     """The active persona."""
     brain: Brain
     """The brain with its engine and the scripted fallback."""
+    brain_notice: str = ""
+    """Why the LLM runs with fewer GPU layers than planned (or on the CPU); "" when fine."""
 
     def close(self) -> None:
         """Close the database."""
         self.store.close()
 
 
-def open_core(settings: Settings, paths: Paths) -> Core:
-    """Open the database, load the persona and build the brain (raises ``KioskError``)."""
-    from kiosk.brain import make_brain
+def open_core(settings: Settings, paths: Paths, *, free_vram_mb: float | None = None) -> Core:
+    """Open the database, load the persona and build the brain (raises ``KioskError``).
+
+    ``free_vram_mb`` (the daemon passes its NVML reading) lets an auto ``n_gpu_layers``
+    be chosen within ``daemon.vram_budget_mb``, with a CPU fallback on out-of-memory.
+    """
     from kiosk.brain.persona import load_persona
+    from kiosk.daemon.gpu import load_brain
     from kiosk.store import Store
 
     store = Store.open(paths.database)
     try:
         persona = load_persona(settings.general.persona, paths)
-        brain = make_brain(settings, paths)
+        brain, notice = load_brain(settings, paths, free_vram_mb)
     except BaseException:
         store.close()
         raise
-    return Core(settings=settings, paths=paths, store=store, persona=persona, brain=brain)
+    return Core(
+        settings=settings,
+        paths=paths,
+        store=store,
+        persona=persona,
+        brain=brain,
+        brain_notice=notice,
+    )

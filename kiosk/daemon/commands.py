@@ -1,4 +1,4 @@
-"""The control socket's commands: status, say_as_child, speak, persona, reload, pause/sleep.
+"""The control socket's commands: status, say_as_child, speak, talk, persona, reload, pause/sleep.
 
 Every command runs on the conversation loop. Anything that changes the pipeline first builds
 all its new parts, then swaps them in while holding the turn lock, so a failed reload or
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from kiosk.brain import Brain, Persona
     from kiosk.config import Settings
     from kiosk.daemon.assemble import Core
-    from kiosk.daemon.live import LiveLoop
+    from kiosk.daemon.loop import LiveLoop
 
 __all__ = ["LIVE_SECTIONS", "DaemonCommands", "brain_for_persona"]
 
@@ -66,6 +66,7 @@ class DaemonCommands:
             "resume": self.resume,
             "sleep": self.sleep,
             "wake": self.wake,
+            "talk": self.talk,
         }
 
     # --- status ------------------------------------------------------------------
@@ -91,6 +92,8 @@ class DaemonCommands:
             },
             **live.stats.snapshot(),
             "listening_paused": live.paused,
+            "notices": list(live.notices.values()),
+            "talk_minutes_left": live.policy.minutes_left(),
             "resources": self._resource_sample(),
             "fps": live.fps.fps(),
             "version": __version__,
@@ -189,6 +192,18 @@ class DaemonCommands:
                 "прослушивание на паузе", "сначала снимите паузу (команда resume)"
             )
         self.live.wake_up("admin")
+        return self._listening()
+
+    async def talk(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Listen now without the wake word, as the push-to-talk key does.
+
+        The parent asks, so quiet hours and the daily limit do not apply to this window.
+        """
+        if self.live.paused:
+            raise ControlCommandFailed(
+                "прослушивание на паузе", "сначала снимите паузу (команда resume)"
+            )
+        self.live.request_talk("talk from the parent", by_parent=True)
         return self._listening()
 
     def _listening(self) -> dict[str, Any]:

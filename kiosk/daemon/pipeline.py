@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kiosk.brain.base import ChatMessage
+from kiosk.daemon.policy import REPLY_AUDIO_MARK
 from kiosk.events import (
     ReplyDone,
     ReplySentence,
@@ -90,6 +91,8 @@ class TurnResult:
     """True when the turn was interrupted (barge-in)."""
     mood: str = "neutral"
     """The child's mood read from their words (sad, angry, scared, tired, bored, happy)."""
+    speaker: str | None = None
+    """Who spoke the child's turn: ``child``, ``parent``, ``unknown``; None when not tagged."""
 
     @property
     def speech_end(self) -> float:
@@ -152,18 +155,23 @@ class TurnRunner:
                 messages.append(ChatMessage(role="user", content=turn.text))
         return messages
 
-    async def run(self, user: UserText, timer: TurnTimer | None = None) -> TurnResult:
+    async def run(
+        self, user: UserText, timer: TurnTimer | None = None, *, speaker: str | None = None
+    ) -> TurnResult:
         """Answer ``user``: stream the reply through voice and avatar, store both turns.
 
         ``timer`` carries marks already taken (end of speech, STT); a new one starts now
-        otherwise. Cancelling the task cancels the turn cleanly (barge-in).
+        otherwise. ``speaker`` is the voice tag of the child's turn (``child``, ``parent``,
+        ``unknown``). Cancelling the task cancels the turn cleanly (barge-in).
         """
         timer = timer or TurnTimer()
-        result = TurnResult(user_text=user.text, conversation_id=self.conversation_id)
+        result = TurnResult(
+            user_text=user.text, conversation_id=self.conversation_id, speaker=speaker
+        )
         history = self._history()
         memory = self._brain.memory.context(self._store, user.text, self.conversation_id)
         result.child_turn_id = self._store.add_turn(
-            self.conversation_id, "child", user.text, source=user.source
+            self.conversation_id, "child", user.text, source=user.source, speaker=speaker
         )
         self.set_state(State.THINKING, "reply")
         speech_queue: asyncio.Queue[ReplySentence | None] = asyncio.Queue()
@@ -285,7 +293,17 @@ class TurnRunner:
             self._animator.cancel_speech(at=now)
         self.set_state(State.LISTENING, "barge-in", at=now)
 
+    def _played_ms(self, result: TurnResult) -> float:
+        """Milliseconds of the reply the child heard (all of it, unless interrupted)."""
+        if not result.cancelled:
+            return sum(audio.duration for _, audio in result.speech) * 1000.0
+        now = self._now()
+        played = (min(audio.duration, max(0.0, now - start)) for start, audio in result.speech)
+        return sum(played) * 1000.0
+
     def _store_reply(self, result: TurnResult, timer: TurnTimer) -> None:
+        if result.speech:
+            timer.add(REPLY_AUDIO_MARK, self._played_ms(result))
         result.timings = dict(timer.marks)
         if not result.reply and result.sentences:
             result.reply = " ".join(result.sentences)

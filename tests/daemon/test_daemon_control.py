@@ -32,6 +32,8 @@ STATUS_KEYS = {
     "turns_today",
     "talk_seconds_today",
     "listening_paused",
+    "notices",
+    "talk_minutes_left",
     "resources",
     "fps",
     "last_turn",
@@ -139,6 +141,7 @@ def test_parent_steers_the_daemon_and_a_kill_mid_turn_loses_nothing_earlier(
         assert status["persona"] == "anya" and status["engines"]["brain"] == "scripted"
         assert status["resources"]["ram_mb"] > 50 and status["resources"]["gpu"] is None
         assert status["listening_paused"] is False
+        assert status["notices"] == [] and status["talk_minutes_left"] is None
 
         events: list[dict[str, Any]] = []
         threading.Thread(
@@ -173,6 +176,7 @@ def test_parent_steers_the_daemon_and_a_kill_mid_turn_loses_nothing_earlier(
         assert client.request("pause")["listening_paused"] is True
         assert client.request("status")["listening_paused"] is True
         assert client.request("resume")["listening_paused"] is False
+        assert client.request("talk")["state"] == "listening"
         with pytest.raises(ControlCommandFailed):
             client.request("persona", name="no-such-persona")
         assert client.request("persona", name="anya") == {"persona": "anya"}

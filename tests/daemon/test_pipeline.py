@@ -125,3 +125,15 @@ async def test_what_the_child_says_is_remembered_next_time(tmp_path: Path, store
     later = _runner(settings, store)  # a new conversation, another day
     result = await later.run(UserText("Привет!"))
     assert "Маша" in result.reply
+
+
+async def test_the_voice_tag_and_the_heard_reply_length_travel_with_the_turn(
+    tmp_path: Path, store: Store
+) -> None:
+    runner = _runner(_settings(tmp_path, engine="scripted"), store, wait_for_playback=True)
+    result = await runner.run(UserText("Привет!", source="voice"), speaker="parent")
+    assert result.speaker == "parent"
+    heard = sum(audio.duration for _, audio in result.speech) * 1000
+    child, avatar = store.turns(runner.conversation_id)
+    assert child.speaker == "parent"
+    assert avatar.timings["reply_audio_ms"] == pytest.approx(heard, abs=1)

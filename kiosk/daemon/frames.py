@@ -1,0 +1,139 @@
+"""The path of every microphone frame: capture thread → echo canceller → barge-in → endpointer.
+
+Every mic frame passes the echo canceller (Аня's own voice is the reference); while she
+speaks, the barge-in detector listens for the child and cancels the reply task. Without
+echo cancellation (livekit missing, or turned off) the loop is half-duplex: captured
+audio is discarded while Аня speaks. A finished utterance becomes a reply task
+(``kiosk.daemon.replies.answer_utterance``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from kiosk.daemon import replies
+from kiosk.events import AudioFrame, SpeechEnded, State
+
+if TYPE_CHECKING:
+    from kiosk.daemon.loop import LiveLoop
+
+__all__ = ["answer", "housekeeping", "listen", "on_frame"]
+
+_LOGGER = logging.getLogger(__name__)
+
+_POLICY_CHECK_S = 30.0
+"""Seconds between checks of quiet hours and the daily limit for the status line."""
+
+
+async def listen(live: LiveLoop, loop: asyncio.AbstractEventLoop) -> None:
+    """Consume captured frames until the source ends; then let the last reply finish."""
+    frames: asyncio.Queue[AudioFrame | None] = asyncio.Queue(maxsize=500)
+
+    def capture() -> None:
+        try:
+            for frame in live.audio_in.frames():
+                if live.stop_event.is_set():
+                    break
+                loop.call_soon_threadsafe(frames.put_nowait, frame)
+        except Exception:
+            _LOGGER.exception("capture failed", extra={"stage": "audio"})
+        finally:
+            loop.call_soon_threadsafe(frames.put_nowait, None)
+
+    capture_thread = threading.Thread(target=capture, name="kiosk-capture", daemon=True)
+    capture_thread.start()
+    live.runner.set_state(State.SLEEPING, "start")
+    while (frame := await frames.get()) is not None:
+        live.notifier.watchdog()
+        housekeeping(live)
+        on_frame(live, frame)
+    for event in live.endpointer.flush():
+        if not live.busy():
+            answer(live, event)
+    if live.reply_task is not None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await live.reply_task
+    # Let the last reply finish playing before stopping.
+    # The speaker's clock is hardware (or wall) time: polling it is the honest wait.
+    while (  # noqa: ASYNC110
+        live.speaker.pending() > 0 or live.turn_lock.locked() or live.tasks
+    ) and not live.stop_event.is_set():
+        await asyncio.sleep(0.05)
+
+
+def housekeeping(live: LiveLoop) -> None:
+    """Per-frame chores that are due: retention purge, the policy notice, idle unload."""
+    now = time.monotonic()
+    purge_if_due(live, now)
+    if now - live.last_policy_check >= _POLICY_CHECK_S:
+        live.last_policy_check = now
+        replies.check_policy(live)
+    if (
+        live.idle_unload_s > 0
+        and not live.unloaded
+        and not live.busy()
+        and now - live.last_activity >= live.idle_unload_s
+    ):
+        live.spawn(replies.unload_models(live))
+
+
+def purge_if_due(live: LiveLoop, now: float) -> None:
+    """Apply the parent's retention setting: at start, then about once an hour."""
+    days = live.core.settings.general.retention_days
+    if not days or now - live.last_purge < 3600.0:
+        return
+    live.last_purge = now
+    live.spawn(purge(live, days))
+
+
+async def purge(live: LiveLoop, days: int) -> None:
+    try:
+        counts = await asyncio.to_thread(live.core.store.purge_older_than, days)
+    except Exception as exc:
+        live.report_error("store", exc)
+        return
+    if counts.get("conversations"):
+        _LOGGER.info("retention: removed %s (older than %d days)", counts, days)
+
+
+def on_frame(live: LiveLoop, frame: AudioFrame) -> None:
+    """One mic frame: echo cancellation, barge-in, endpointing; utterances get answered."""
+    if live.paused:
+        live.endpointer.reset()
+        return
+    if live.echo is None or live.barge_in is None:
+        if live.busy():
+            # Half-duplex without echo cancellation: do not listen to ourselves.
+            live.endpointer.reset()
+            return
+        clean, cancel = frame, None
+    else:
+        clean = live.echo.process(frame)
+        cancel = live.barge_in.feed(clean, live.echo.last_levels)
+    busy = live.busy()
+    if busy and cancel is not None and live.reply_task is not None:
+        if not live.reply_task.done():
+            _LOGGER.info("barge-in at %.2f s: the child talks over Аня", frame.timestamp)
+            live.reply_task.cancel()
+            live.barged = True
+    live.go_to_sleep_if_idle()
+    for event in live.endpointer.feed(clean):
+        if not isinstance(event, SpeechEnded):
+            continue
+        if live.busy() and not live.barged:
+            continue  # our own echo, or talk while a reply is on its way
+        live.barged = False
+        answer(live, event)
+
+
+def answer(live: LiveLoop, utterance: SpeechEnded) -> None:
+    """Start the reply task of ``utterance``."""
+    if live.barge_in is not None:
+        live.barge_in.reset()
+    live.last_activity = time.monotonic()
+    live.reply_task = asyncio.create_task(replies.answer_utterance(live, utterance))
