@@ -38,6 +38,7 @@ __all__ = [
     "check_input",
     "check_output",
     "classify_emotion",
+    "llm_model_path",
     "detect_mood",
     "dialogues_dir",
     "extract_facts",
@@ -57,7 +58,7 @@ def dialogues_dir(paths: Paths) -> Path:
     return paths.content_dir / "dialogues"
 
 
-def _llm_model_path(settings: Settings, paths: Paths) -> Path | None:
+def llm_model_path(settings: Settings, paths: Paths) -> Path | None:
     """The GGUF to load: ``brain.llm_model`` (name or path), else the best Russian chat model."""
     wanted = settings.brain.llm_model
     try:
@@ -92,7 +93,7 @@ def _make_engine(settings: Settings, paths: Paths, persona: Persona) -> LLMEngin
 
         return OpenAIHTTPEngine.from_settings(settings.brain)
     if choice == "llm":
-        path = _llm_model_path(settings, paths)
+        path = llm_model_path(settings, paths)
         if path is None:
             from kiosk.errors import ModelMissing
 
@@ -104,7 +105,7 @@ def _make_engine(settings: Settings, paths: Paths, persona: Persona) -> LLMEngin
         return _make_llm(settings, path)
     # auto: the LLM when one is named or installed and loads, else the dialogues.
     try:
-        path = _llm_model_path(settings, paths)
+        path = llm_model_path(settings, paths)
         if path is not None:
             return _make_llm(settings, path)
     except (KioskError, RuntimeError) as exc:

@@ -190,14 +190,14 @@ def load_brain(
     Only ``brain.n_gpu_layers = -1`` with a GPU (``free_vram_mb`` not None) and a local
     GGUF is planned here; anything else is ``make_brain`` as configured.
     """
-    from kiosk.brain import _llm_model_path, make_brain
+    from kiosk.brain import llm_model_path, make_brain
 
     make = make or make_brain
     brain = settings.brain
     if brain.n_gpu_layers != -1 or free_vram_mb is None or brain.engine not in ("auto", "llm"):
         return make(settings, paths), ""
     try:
-        model_path = _llm_model_path(settings, paths)
+        model_path = llm_model_path(settings, paths)
     except KioskError:
         model_path = None
     if model_path is None or not model_path.is_file():
