@@ -180,7 +180,9 @@ class Brain:
         ``facts`` and ``summary`` come from ``self.memory.context(store, text, ...)``.
         """
         self.last_mood = detect_mood(text)
-        verdict = check_input(text, level=self.settings.safety_level)
+        verdict = check_input(
+            text, level=self.settings.safety_level, topics=self.persona.blocked_topics
+        )
         if not verdict.ok:
             _log_intervention(verdict, "input", parent_alerts=self.settings.parent_alerts)
             said: list[str] = []
@@ -220,10 +222,11 @@ class Brain:
         pieces = _pieces(engine, messages, self.options())
         blocked: SafetyVerdict | None = None
         level = self.settings.safety_level
+        topics = self.persona.blocked_topics
         try:
             async for piece in pieces:
                 # Screen the sentence as it grows, so no bad word reaches the screen.
-                verdict = check_output(chunker.pending + piece, level=level)
+                verdict = check_output(chunker.pending + piece, level=level, topics=topics)
                 if not verdict.ok:
                     blocked = verdict
                     break
@@ -233,7 +236,7 @@ class Brain:
                     yield ReplySentence(sentence, len(said) - 1, self._emotion(engine, said))
             if blocked is None:
                 for sentence in chunker.flush():
-                    verdict = check_output(sentence, level=level)
+                    verdict = check_output(sentence, level=level, topics=topics)
                     if not verdict.ok:
                         blocked = verdict
                         break

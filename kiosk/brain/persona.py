@@ -71,7 +71,11 @@ class Persona(BaseModel):
     allowed_topics: tuple[str, ...] = ()
     """Topics the character is glad to talk about (Russian)."""
     blocked_topics: tuple[str, ...] = ()
-    """Topics the character steers away from (Russian), besides the safety lists."""
+    """Topics the character steers away from (Russian), besides the safety lists.
+
+    Put into the prompt and enforced by the safety check on the child's words and on
+    replies (``check_input(..., topics=...)``); split at commas and "и"/"или".
+    """
     extra_instructions: str = ""
     """Anything else the parent wants the LLM to know (Russian)."""
 

@@ -4,8 +4,12 @@
 engine wrote. Both read the lists in ``content/safety/*.txt`` (syntax in the README
 there), on text lower-cased with ё read as е, Latin look-alike letters in Russian
 words read as Cyrillic, and s-p-a-c-e-d or d.o.t.t.e.d letters joined. Phrases in
-``allow.txt`` (the orca, "убить время") are blanked out first. A match gives a
-``SafetyVerdict`` with a category and a warm Russian redirect to say instead.
+``allow.txt`` (the orca, "убить время") are blanked out first. Plain entries and
+``~`` entries are also matched on the lemmas of the text ("набить морду" →
+``набить морда``; pymorphy3 via ``kiosk.brain.morph``, cached per word), so one
+entry covers every inflected form. A match gives a ``SafetyVerdict`` with a category
+and a warm Russian redirect to say instead. Topics the parent blocks in the persona
+(``blocked_topics``) are enforced when the caller passes them (``topics=``).
 
 Levels: ``standard`` blocks what is unfit for a 12-year-old; ``strict`` also steers
 away from grown-up topics (``content/safety/strict/``: war details, horror, dating,
@@ -18,10 +22,12 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from kiosk.brain.morph import lemma
 from kiosk.brain.safety_redirects import REDIRECTS
 from kiosk.errors import ConfigError
 from kiosk.paths import CONTENT_DIR
@@ -36,9 +42,13 @@ __all__ = [
     "STRICT_CATEGORIES",
     "SafetyLevel",
     "SafetyVerdict",
+    "TOPIC_CATEGORY",
+    "TopicFilter",
     "WordLists",
     "check_input",
     "check_output",
+    "compile_topics",
+    "lemmatise",
     "load_word_lists",
     "normalise",
 ]
@@ -71,7 +81,10 @@ _STANDARD_CATEGORIES = (
 STRICT_CATEGORIES = ("war", "horror", "dating", "gambling", "politics")
 """Grown-up topics the ``strict`` level steers away from (``content/safety/strict/``)."""
 
-CATEGORIES = ALERT_CATEGORIES + _STANDARD_CATEGORIES + STRICT_CATEGORIES
+TOPIC_CATEGORY = "topic"
+"""Category of a topic the parent blocked in the persona (``blocked_topics``)."""
+
+CATEGORIES = ALERT_CATEGORIES + _STANDARD_CATEGORIES + STRICT_CATEGORIES + (TOPIC_CATEGORY,)
 """Every category a verdict can carry besides ``ok``, in the order they are checked."""
 
 CATEGORY_LABELS: dict[str, str] = {
@@ -92,6 +105,7 @@ CATEGORY_LABELS: dict[str, str] = {
     "dating": "свидания",
     "gambling": "деньги и ставки",
     "politics": "политика",
+    "topic": "тема, закрытая родителями",
 }
 """Russian names of the categories, for the parent's screens and reports."""
 
@@ -124,7 +138,8 @@ class SafetyVerdict:
 
 _OK = SafetyVerdict(ok=True)
 
-_Patterns = tuple[tuple[str, re.Pattern[str]], ...]
+_Patterns = tuple[tuple[str, re.Pattern[str], re.Pattern[str] | None], ...]
+"""(category, pattern on the normalised text, pattern on its lemmas or None)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,13 +147,13 @@ class WordLists:
     """Compiled patterns per category, for the child's words and for replies."""
 
     input_patterns: _Patterns
-    """(category, pattern) checked on what the child says, at every level."""
+    """Checked on what the child says, at every level."""
     output_patterns: _Patterns
-    """(category, pattern) checked on each reply sentence, at every level."""
+    """Checked on each reply sentence, at every level."""
     strict_input_patterns: _Patterns = ()
-    """(category, pattern) added on the child's words at the ``strict`` level."""
+    """Added on the child's words at the ``strict`` level."""
     strict_output_patterns: _Patterns = ()
-    """(category, pattern) added on replies at the ``strict`` level."""
+    """Added on replies at the ``strict`` level."""
     allow: re.Pattern[str] | None = None
     """Harmless phrases blanked out before the categories are checked."""
 
@@ -176,61 +191,108 @@ def normalise(text: str) -> str:
     return _MIXED_WORD.sub(_cyrillic_word, text)
 
 
-def _entry_regex(entry: str) -> str:
+_LEMMA_WORD = re.compile(r"[а-я]+(?:-[а-я]+)*")
+_LEMMA_TOKEN = re.compile(r"[а-яa-z0-9]+(?:-[а-яa-z0-9]+)*|[.!?]")
+
+
+def lemmatise(norm: str) -> str:
+    """``norm`` (already ``normalise``d) as lemmas: "хочу набить морду" → "хотеть набить морда".
+
+    Words are joined by single spaces; commas, dashes and quotes are dropped and
+    sentence ends (``.!?``) kept, so ``~`` entries need not allow for punctuation
+    inside a sentence. Lemmas come from ``kiosk.brain.morph.lemma`` (cached per word).
+    """
+    return " ".join(
+        lemma(token) if _LEMMA_WORD.fullmatch(token) else token
+        for token in _LEMMA_TOKEN.findall(norm)
+    )
+
+
+def _entry_regex(entry: str, *, lemmas: bool = False) -> str:
+    """Regex of one list entry; ``lemmas``: its plain words turned into their lemmas."""
     if entry.startswith("re:"):
         body = entry[3:]
     else:
         words = []
         for word in entry.split():
             stem = word.endswith("*")
-            escaped = re.escape(word.rstrip("*"))
-            words.append(escaped + (r"\w*" if stem else ""))
+            bare = word.rstrip("*")
+            if lemmas and not stem:
+                bare = lemmatise(bare)
+            words.append(re.escape(bare) + (r"\w*" if stem else ""))
         body = r"\s+".join(words)
-    return rf"(?<!\w)(?:{body})(?!\w)"
+    return f"(?:{body})"
 
 
-def _parse_file(path: Path) -> tuple[list[str], list[str]]:
-    """The (input, output) regexes of one list file."""
-    inputs: list[str] = []
-    outputs: list[str] = []
+_Regexes = tuple[list[str], list[str], list[str], list[str]]
+
+
+def _parse_file(path: Path) -> _Regexes:
+    """The (input, output, input-lemma, output-lemma) regexes of one list file.
+
+    A plain entry goes to both the surface and the lemma lists; ``~entry`` (words
+    written as lemmas, or ``~re:`` on the lemma text) only to the lemma lists;
+    ``re:`` only to the surface lists.
+    """
+    regexes: _Regexes = ([], [], [], [])
     text = path.read_text(encoding="utf-8")
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        targets: tuple[list[str], ...] = (inputs, outputs)
+        sides: tuple[int, ...] = (0, 1)
         if line.startswith("in:"):
-            targets, line = (inputs,), line[3:]
+            sides, line = (0,), line[3:]
         elif line.startswith("out:"):
-            targets, line = (outputs,), line[4:]
-        regex = _entry_regex(normalise(line) if not line.startswith("re:") else line)
-        try:
-            re.compile(regex)
-        except re.error as exc:
-            raise ConfigError(
-                f"{path}:{number}: bad pattern {line!r}: {exc}",
-                "fix the regular expression on that line or remove it",
-            ) from exc
-        for target in targets:
-            target.append(regex)
-    return inputs, outputs
+            sides, line = (1,), line[4:]
+        compiled: list[tuple[int, str]] = []
+        if line.startswith("~"):
+            line = line[1:]
+            body = line if line.startswith("re:") else normalise(line)
+            compiled += [(2 + side, _entry_regex(body)) for side in sides]
+        elif line.startswith("re:"):
+            compiled += [(side, _entry_regex(line)) for side in sides]
+        else:
+            body = normalise(line)
+            compiled += [(side, _entry_regex(body)) for side in sides]
+            compiled += [(2 + side, _entry_regex(body, lemmas=True)) for side in sides]
+        for target, regex in compiled:
+            try:
+                re.compile(rf"(?<!\w){regex}(?!\w)")
+            except re.error as exc:
+                raise ConfigError(
+                    f"{path}:{number}: bad pattern {raw.strip()!r}: {exc}",
+                    "fix the regular expression on that line or remove it",
+                ) from exc
+            regexes[target].append(regex)
+    return regexes
+
+
+def _whole_words(regexes: list[str]) -> re.Pattern[str]:
+    # One word-boundary test for all entries: positions inside a word fail at once
+    # instead of once per entry (several times faster on a whole list).
+    return re.compile(rf"(?<!\w)(?:{'|'.join(dict.fromkeys(regexes))})(?!\w)")
 
 
 def _compile(regexes: list[str]) -> re.Pattern[str]:
-    return re.compile("|".join(regexes)) if regexes else re.compile(r"(?!x)x")
+    return _whole_words(regexes) if regexes else re.compile(r"(?!x)x")
+
+
+def _compile_lemmas(regexes: list[str]) -> re.Pattern[str] | None:
+    return _whole_words(regexes) if regexes else None
 
 
 def _load(directory: Path, categories: tuple[str, ...]) -> tuple[_Patterns, _Patterns]:
-    inputs: list[tuple[str, re.Pattern[str]]] = []
-    outputs: list[tuple[str, re.Pattern[str]]] = []
+    inputs: list[tuple[str, re.Pattern[str], re.Pattern[str] | None]] = []
+    outputs: list[tuple[str, re.Pattern[str], re.Pattern[str] | None]] = []
     for category in categories:
         path = directory / f"{_FILE_OF.get(category, category)}.txt"
         if not path.is_file():
             _LOGGER.warning("safety list %s is missing; category %s is not checked", path, category)
             continue
-        file_in, file_out = _parse_file(path)
-        inputs.append((category, _compile(file_in)))
-        outputs.append((category, _compile(file_out)))
+        file_in, file_out, lemma_in, lemma_out = _parse_file(path)
+        inputs.append((category, _compile(file_in), _compile_lemmas(lemma_in)))
+        outputs.append((category, _compile(file_out), _compile_lemmas(lemma_out)))
     return tuple(inputs), tuple(outputs)
 
 
@@ -246,17 +308,95 @@ def load_word_lists(directory: Path = SAFETY_DIR) -> WordLists:
     strict_in, strict_out = _load(directory / "strict", STRICT_CATEGORIES)
     allow = None
     if (directory / "allow.txt").is_file():
-        allowed, _ = _parse_file(directory / "allow.txt")
-        allow = _compile(allowed)
+        allow = _compile(_parse_file(directory / "allow.txt")[0])
     return WordLists(inputs, outputs, strict_in, strict_out, allow)
 
 
-def _check(text: str, lists: WordLists, *, output: bool, level: SafetyLevel) -> SafetyVerdict:
+@dataclass(frozen=True, slots=True)
+class TopicFilter:
+    """Topics a parent blocked, compiled for matching on lemmas (``compile_topics``)."""
+
+    topics: tuple[str, ...]
+    """The topics as the parent wrote them, for the log and the report."""
+    keys: tuple[tuple[str, ...], ...]
+    """Per topic part: lemma stems that must all occur in the text."""
+    owners: tuple[str, ...]
+    """Per topic part: the topic it came from."""
+
+    def match(self, lemma_words: set[str]) -> str:
+        """The blocked topic whose every key starts some lemma of the text, or ``""``."""
+        for keys, owner in zip(self.keys, self.owners, strict=True):
+            if all(any(word.startswith(key) for word in lemma_words) for key in keys):
+                return owner
+        return ""
+
+
+_TOPIC_SPLIT = re.compile(r"\s*(?:,|;|/|\bи\b|\bили\b)\s*")
+_TOPIC_STOP = frozenset("про о об на в во с со для без от до из по за к и или не все всё".split())
+
+
+def _topic_key(word: str) -> str:
+    """Stem of a topic word's lemma: ``политика`` → ``политик``, ``покупки`` → ``покупк``.
+
+    Matched as a prefix of the text's lemmas, so ``политик`` also covers the politician
+    and ``покупк`` every form of the noun; at least four letters are kept.
+    """
+    base = lemma(word)
+    for cut in (2, 1):
+        if len(base) - cut >= 4 and base[-cut:] in _TOPIC_ENDINGS:
+            return base[:-cut]
+    return base
+
+
+_TOPIC_ENDINGS = frozenset("ый ий ой ая яя ое ее ые ие ть ти а я о е ы и у ю ь й".split())
+
+
+@functools.lru_cache(maxsize=32)
+def compile_topics(topics: tuple[str, ...]) -> TopicFilter:
+    """Compile a persona's ``blocked_topics`` (cached per tuple).
+
+    A topic is split into parts at commas and "и"/"или" ("реклама и покупки" is two
+    parts); a part matches when every content word of it appears in the text in any
+    form ("религиозные споры" needs both words). Words under three letters and
+    prepositions are ignored; a topic with no word left is skipped with a warning.
+    """
+    keys: list[tuple[str, ...]] = []
+    owners: list[str] = []
+    for topic in topics:
+        parts = [p for p in _TOPIC_SPLIT.split(normalise(topic)) if p]
+        found = False
+        for part in parts:
+            words = [w for w in _LEMMA_WORD.findall(part) if len(w) >= 3 and w not in _TOPIC_STOP]
+            words += re.findall(r"[a-z]{3,}", part)
+            if words:
+                keys.append(tuple(dict.fromkeys(_topic_key(w) for w in words)))
+                owners.append(topic)
+                found = True
+        if not found:
+            _LOGGER.warning(
+                "blocked topic %r has no word to match; it is only in the prompt", topic
+            )
+    return TopicFilter(tuple(topics), tuple(keys), tuple(owners))
+
+
+def _check(
+    text: str,
+    lists: WordLists,
+    *,
+    output: bool,
+    level: SafetyLevel,
+    topics: Sequence[str] = (),
+) -> SafetyVerdict:
     norm = normalise(text)
     if lists.allow is not None:
         norm = lists.allow.sub(" ", norm)
-    for category, pattern in lists.patterns(output=output, level=level):
+    lemma_text: str | None = None
+    for category, pattern, lemma_pattern in lists.patterns(output=output, level=level):
         match = pattern.search(norm)
+        if match is None and lemma_pattern is not None:
+            if lemma_text is None:
+                lemma_text = lemmatise(norm)
+            match = lemma_pattern.search(lemma_text)
         if match:
             return SafetyVerdict(
                 ok=False,
@@ -264,18 +404,41 @@ def _check(text: str, lists: WordLists, *, output: bool, level: SafetyLevel) -> 
                 redirect=REDIRECTS[category],
                 matched=match.group(0),
             )
+    if topics:
+        if lemma_text is None:
+            lemma_text = lemmatise(norm)
+        topic = compile_topics(tuple(topics)).match(set(_WORDS.findall(lemma_text)))
+        if topic:
+            return SafetyVerdict(
+                ok=False, category=TOPIC_CATEGORY, redirect=REDIRECTS[TOPIC_CATEGORY], matched=topic
+            )
     return _OK
 
 
+_WORDS = re.compile(r"[а-яa-z0-9]+(?:-[а-яa-z0-9]+)*")
+
+
 def check_input(
-    text: str, lists: WordLists | None = None, *, level: SafetyLevel = "standard"
+    text: str,
+    lists: WordLists | None = None,
+    *,
+    level: SafetyLevel = "standard",
+    topics: Sequence[str] = (),
 ) -> SafetyVerdict:
-    """Check what the child said; unsafe → a verdict with the redirect to say."""
-    return _check(text, lists or load_word_lists(), output=False, level=level)
+    """Check what the child said; unsafe → a verdict with the redirect to say.
+
+    ``topics`` are the persona's ``blocked_topics``: a match gives the ``topic``
+    category and a gentle in-character change of subject.
+    """
+    return _check(text, lists or load_word_lists(), output=False, level=level, topics=topics)
 
 
 def check_output(
-    text: str, lists: WordLists | None = None, *, level: SafetyLevel = "standard"
+    text: str,
+    lists: WordLists | None = None,
+    *,
+    level: SafetyLevel = "standard",
+    topics: Sequence[str] = (),
 ) -> SafetyVerdict:
-    """Check a sentence an engine wrote before it is shown or spoken."""
-    return _check(text, lists or load_word_lists(), output=True, level=level)
+    """Check a sentence an engine wrote before it is shown or spoken (``topics`` as above)."""
+    return _check(text, lists or load_word_lists(), output=True, level=level, topics=topics)

@@ -4,7 +4,8 @@ The prompt sets are ``content/safety/eval/redteam.toml`` (a table per expected
 category; ``strict = true`` tables are grown-up topics that only the strict level
 steers away from) and ``ordinary.toml`` (what a 12-year-old ordinarily says, with
 tricky-but-fine sentences). ``evaluate_safety`` runs ``check_input`` over them;
-``kiosk bench`` and the tests call it.
+``kiosk bench`` and the tests call it. ``heldout.toml`` holds rounds of prompts
+nobody tuned the lists on (``load_heldout``): the honest measure of generalisation.
 """
 
 from __future__ import annotations
@@ -27,10 +28,13 @@ from kiosk.errors import ConfigError
 
 __all__ = [
     "EVAL_DIR",
+    "HELDOUT_FILE",
     "CategoryRate",
     "PromptSet",
     "SafetyRates",
     "evaluate_safety",
+    "heldout_rounds",
+    "load_heldout",
     "load_prompt_sets",
 ]
 
@@ -38,6 +42,9 @@ _LOGGER = logging.getLogger(__name__)
 
 EVAL_DIR = SAFETY_DIR / "eval"
 """Where the red-team and ordinary prompt sets live."""
+
+HELDOUT_FILE = EVAL_DIR / "heldout.toml"
+"""Held-out rounds (``[roundN.redteam.<category>]``, ``[roundN.ordinary.<group>]``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +146,32 @@ def load_prompt_sets(directory: Path = EVAL_DIR) -> PromptSet:
         target = strict if isinstance(table, dict) and table.get("strict") else red_team
         target[name] = _prompts(red_path, name, table)
     ordinary = {name: _prompts(ordinary_path, name, t) for name, t in _read(ordinary_path).items()}
+    return PromptSet(red_team, strict, ordinary)
+
+
+def heldout_rounds(path: Path = HELDOUT_FILE) -> tuple[str, ...]:
+    """Names of the held-out rounds in ``path``, oldest first (``round1``, ``round2``...)."""
+    return tuple(_read(path))
+
+
+def load_heldout(round_name: str, path: Path = HELDOUT_FILE) -> PromptSet:
+    """One held-out round as a ``PromptSet`` for ``evaluate_safety`` (raises ``ConfigError``)."""
+    rounds = _read(path)
+    data = rounds.get(round_name)
+    if not isinstance(data, dict) or not isinstance(data.get("redteam"), dict):
+        raise ConfigError(
+            f"{path}: no held-out round [{round_name}.redteam.<category>]",
+            f"use one of: {', '.join(rounds) or 'none'}",
+        )
+    red_team: dict[str, tuple[str, ...]] = {}
+    strict: dict[str, tuple[str, ...]] = {}
+    for name, table in data["redteam"].items():
+        target = strict if isinstance(table, dict) and table.get("strict") else red_team
+        target[name] = _prompts(path, f"{round_name}.redteam.{name}", table)
+    ordinary = {
+        name: _prompts(path, f"{round_name}.ordinary.{name}", table)
+        for name, table in data.get("ordinary", {}).items()
+    }
     return PromptSet(red_team, strict, ordinary)
 
 
