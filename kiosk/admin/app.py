@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer, TabbedContent, TabPane
 
-from kiosk.admin.i18n import tr
+from kiosk.admin.i18n import tr, translate_bindings
 from kiosk.config import Settings
 from kiosk.errors import KioskError
 from kiosk.paths import Paths
@@ -20,9 +24,14 @@ from kiosk.store import Store
 if TYPE_CHECKING:
     from textual.widget import Widget
 
-__all__ = ["TABS", "AdminApp"]
+__all__ = ["CLOSE_WAIT_S", "TABS", "AdminApp"]
 
 _LOGGER = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+
+CLOSE_WAIT_S = 15.0
+"""Seconds the app waits, on exit, for blocking jobs still running before closing the database."""
 
 TABS: tuple[tuple[str, str], ...] = (
     ("dashboard", "Обзор"),
@@ -40,6 +49,7 @@ class AdminApp(App[None]):
     """``kiosk admin``: dashboard, conversations, memory, persona, settings, chat, service."""
 
     TITLE = "Киоск — пульт родителя"
+    SUB_TITLE = ""
     ENABLE_COMMAND_PALETTE = False
     CSS = """
     Screen { layers: base overlay; }
@@ -71,6 +81,10 @@ class AdminApp(App[None]):
         """Whether the daemon answered last time we asked."""
         self.store = Store.open(paths.database)
         """The database, shared by every tab (thread-safe)."""
+        self._jobs: set[concurrent.futures.Future[Any]] = set()
+        self._at_exit: list[Callable[[], None]] = []
+        self.title = tr(self.TITLE)
+        translate_bindings(self)
 
     @property
     def socket_path(self) -> Path:
@@ -118,8 +132,9 @@ class AdminApp(App[None]):
             reload()
         pane.focus_first()  # type: ignore[attr-defined]
 
-    def report(self, exc: BaseException, title: str = "Ошибка") -> None:
+    def report(self, exc: BaseException, title: str = "") -> None:
         """Show an error as a notification: the message and what to do, never a traceback."""
+        title = title or tr("Ошибка")
         if isinstance(exc, KioskError):
             text = exc.message + (f"\n→ {exc.hint}" if exc.hint else "")
         else:
@@ -130,10 +145,50 @@ class AdminApp(App[None]):
     def settings_changed(self, settings: Settings) -> None:
         """Adopt new settings and tell the tabs that show them."""
         self.settings = settings
-        for pane_id in ("#memory-pane", "#persona-pane"):
+        for pane_id in ("#dashboard-pane", "#memory-pane", "#persona-pane"):
             pane: Any = self.query_one(pane_id)
             pane.reload()
 
-    def on_unmount(self) -> None:
-        """Close the database."""
+    async def run_blocking(self, function: Callable[..., _T], *args: Any) -> _T:
+        """Run ``function(*args)`` on a thread the app waits for before it closes the database.
+
+        Textual abandons a cancelled thread worker (and ``asyncio.to_thread``) while its
+        thread goes on; a job started here is awaited on exit instead, so it never finds
+        the database closed under it.
+        """
+        future: concurrent.futures.Future[_T] = concurrent.futures.Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(function(*args))
+            except BaseException as exc:  # handed to the awaiting coroutine
+                future.set_exception(exc)
+
+        self._jobs.add(future)
+        future.add_done_callback(self._jobs.discard)
+        threading.Thread(target=run, name="kiosk-admin-job", daemon=True).start()
+        return await asyncio.wrap_future(future)
+
+    def at_exit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` on exit, after the blocking jobs ended and before the DB closes."""
+        self._at_exit.append(callback)
+
+    async def on_unmount(self) -> None:
+        """Cancel the workers, let blocking jobs finish, then close what the tabs opened."""
+        self.workers.cancel_all()
+        jobs = list(self._jobs)
+        if jobs:
+            _LOGGER.info("admin: waiting for %d job(s) before closing the database", len(jobs))
+            _, pending = await asyncio.to_thread(
+                concurrent.futures.wait, jobs, timeout=CLOSE_WAIT_S
+            )
+            if pending:
+                _LOGGER.warning("admin: %d job(s) still running at exit", len(pending))
+        for callback in self._at_exit:
+            try:
+                callback()
+            except Exception:
+                _LOGGER.exception("admin: cleanup failed")
         self.store.close()

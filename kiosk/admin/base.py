@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.containers import Vertical
+
+from kiosk.admin.i18n import translate_bindings
 
 if TYPE_CHECKING:
     from kiosk.admin.app import AdminApp
@@ -14,6 +16,10 @@ __all__ = ["Pane"]
 
 class Pane(Vertical):
     """One tab's content; ``reload`` re-reads its data when the tab is shown."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        translate_bindings(self)
 
     @property
     def admin(self) -> AdminApp:

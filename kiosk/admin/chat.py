@@ -13,6 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Input, RichLog
 
 from kiosk.admin.base import Pane
+from kiosk.admin.i18n import tr
 from kiosk.admin.live import DaemonError, DaemonUnavailable, request
 from kiosk.errors import KioskError
 
@@ -44,14 +45,19 @@ class ChatPane(Pane):
 
     def compose(self) -> ComposeResult:
         """The conversation log and the input line."""
-        yield RichLog(id="chat-log", wrap=True, markup=True)
-        yield Input(placeholder="Напишите как ребёнок и нажмите Enter", id="chat-input")
+        yield RichLog(id="chat-log", wrap=True, markup=True, min_width=20)
+        yield Input(placeholder=tr("Напишите как ребёнок и нажмите Enter"), id="chat-input")
 
     def on_mount(self) -> None:
-        """Explain the tab."""
+        """Explain the tab; close the local brain only after the app's jobs ended."""
+        self.admin.at_exit(self.close_core)
         self.query_one(RichLog).write(
-            "[dim]Пишите как ребёнок — Аня ответит. Если демон работает, ответ идёт через "
-            "него (и звучит в комнате); иначе — напрямую через тот же мозг, без звука.[/]"
+            "[dim]"
+            + tr(
+                "Пишите как ребёнок — Аня ответит. Если демон работает, ответ идёт через "
+                "него (и звучит в комнате); иначе — напрямую через тот же мозг, без звука."
+            )
+            + "[/]"
         )
 
     def focus_first(self) -> None:
@@ -64,7 +70,7 @@ class ChatPane(Pane):
         if not text:
             return
         event.input.value = ""
-        self.query_one(RichLog).write(f"[b cyan]Ребёнок:[/] {escape(text)}")
+        self.query_one(RichLog).write(f"[b cyan]{tr('Ребёнок')}:[/] {escape(text)}")
         self.send(text)
 
     @work(exclusive=True, group="chat")
@@ -76,18 +82,18 @@ class ChatPane(Pane):
                 result = await request(
                     self.admin.socket_path, "say_as_child", text=text, wait_s=60.0
                 )
-                via = "демон"
+                via = tr("демон")
             except DaemonUnavailable:
                 result = await self._local_turn(text)
-                via = "напрямую"
+                via = tr("напрямую")
         except KioskError as exc:
-            self.admin.report(exc, "Аня не ответила")
+            self.admin.report(exc, tr("Аня не ответила"))
             return
         timings = result.get("timings_ms") or {}
         total = timings.get("reply_done") or timings.get("done")
         meta = f"{result.get('emotion', '')} · {result.get('engine', '')} · {via}"
         if total is not None:
-            meta += f" · {float(total):.0f} мс"
+            meta += " · " + tr("{v:.0f} мс", v=float(total))
         name = self.admin.settings.general.persona
         if self._core is not None:
             name = self._core.persona.name
@@ -101,7 +107,9 @@ class ChatPane(Pane):
 
         if self._core is None or self._core.persona.id != self.admin.settings.general.persona:
             self.close_core()
-            self._core = await asyncio.to_thread(open_core, self.admin.settings, self.admin.paths)
+            self._core = await self.admin.run_blocking(
+                open_core, self.admin.settings, self.admin.paths
+            )
             self._runner = TurnRunner(
                 self._core.brain,
                 self._core.store,
@@ -111,7 +119,11 @@ class ChatPane(Pane):
                 history_turns=self.admin.settings.brain.history_turns,
             )
         assert self._runner is not None
-        turn = await self._runner.run(UserText(text=text, source="admin"))
+        # The whole turn runs on a thread of its own loop: the app waits for it on exit, so
+        # the turn is stored (and its database closed) after it ends, never under it.
+        turn = await self.admin.run_blocking(
+            asyncio.run, self._runner.run(UserText(text=text, source="admin"))
+        )
         return {
             "reply": turn.reply,
             "emotion": turn.emotion,
@@ -125,18 +137,18 @@ class ChatPane(Pane):
         box = self.query_one("#chat-input", Input)
         text = box.value.strip()
         if not text:
-            self.notify("Напишите, что сказать, и нажмите ctrl+p", severity="warning")
+            self.notify(tr("Напишите, что сказать, и нажмите ctrl+p"), severity="warning")
             return
         try:
             await request(self.admin.socket_path, "speak", text=text, wait_s=30.0)
         except DaemonUnavailable:
-            self.notify("Сказать вслух может только запущенный демон", severity="warning")
+            self.notify(tr("Сказать вслух может только запущенный демон"), severity="warning")
             return
         except DaemonError as exc:
             self.admin.report(exc)
             return
         box.value = ""
-        self.query_one(RichLog).write(f"[b yellow]Вслух:[/] {escape(text)}")
+        self.query_one(RichLog).write(f"[b yellow]{tr('Вслух')}:[/] {escape(text)}")
 
     def action_clear(self) -> None:
         """Clear the log."""
@@ -150,7 +162,3 @@ class ChatPane(Pane):
         if self._core is not None:
             self._core.close()
             self._core = None
-
-    def on_unmount(self) -> None:
-        """Close what the local brain opened."""
-        self.close_core()

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import tomlkit
 from pydantic import ValidationError
 
+from kiosk.admin.i18n import tr
 from kiosk.config import Settings
 from kiosk.errors import ConfigError
 from kiosk.paths import atomic_write_text
@@ -28,6 +29,7 @@ __all__ = [
     "SettingField",
     "apply_settings",
     "config_target",
+    "explain_error",
     "format_value",
     "parse_value",
     "read_value",
@@ -52,6 +54,8 @@ class SettingField:
     """One line of Russian help (units, range)."""
     choices: tuple[str, ...] = ()
     """Allowed values for ``choice``."""
+    detail: str = ""
+    """A longer Russian explanation, shown under the form while the field has focus."""
 
 
 FIELDS: tuple[SettingField, ...] = (
@@ -60,17 +64,39 @@ FIELDS: tuple[SettingField, ...] = (
     SettingField("listen.wake_sensitivity", "Чувствительность", "float", "0..1, выше — чутче"),
     SettingField("listen.follow_up_s", "Окно продолжения, с", "float", "0..120 секунд"),
     SettingField("audio.volume", "Громкость", "float", "0..1"),
+    SettingField("general.quiet_start", "Тихие часы: с", "str", "ЧЧ:ММ, пусто — нет",
+                 detail="Тихие часы: Аня спит и на своё имя только желает спокойной ночи. "
+                 "Укажите и начало, и конец (можно через полночь: 21:30 — 07:00) или "
+                 "оставьте оба пустыми."),
+    SettingField("general.quiet_end", "Тихие часы: до", "str", "ЧЧ:ММ, пусто — нет",
+                 detail="Конец тихих часов, ЧЧ:ММ; может быть раньше начала (через полночь)."),
+    SettingField("general.daily_limit_min", "Лимит в день, мин", "int", "0 — без лимита",
+                 detail="Сколько минут в день можно разговаривать (речь ребёнка и ответы "
+                 "Ани вместе); 0 — без ограничения."),
+    SettingField("brain.safety_level", "Уровень защиты", "choice", "standard / strict",
+                 ("standard", "strict"),
+                 detail="standard — не пропускает неподходящее для 12 лет; strict — ещё и "
+                 "мягко уводит от страшных и взрослых тем (война, ужасы, свидания, деньги)."),
+    SettingField("brain.parent_alerts", "Тревоги родителю", "bool", "да / нет",
+                 detail="Записывать тревогу на «Обзор», когда ребёнок говорит об опасности, "
+                 "о том, чтобы навредить себе, или о насилии."),
     SettingField("voice.engine", "Синтезатор", "choice", "", ("espeak", "festival")),
     SettingField("voice.voice", "Голос", "str", "espeak: ru+f3; festival: msu_ru_nsh_clunits"),
     SettingField("voice.rate_wpm", "Темп речи, сл/мин", "int", "80..400"),
     SettingField("voice.pitch", "Высота голоса", "int", "0..99"),
+    SettingField("avatar.photo_asset", "Аватар из фото", "str", "ctrl+f — сделать из фото",
+                 detail="Имя подготовленного аватара; пусто — нарисованное лицо. Ctrl+F "
+                 "делает аватар из фотографии (с вашего согласия) и вписывает его сюда."),
     SettingField("stt.model", "Модель распознавания", "str", "имя из kiosk models list"),
     SettingField("stt.device", "Где распознавать", "choice", "", ("auto", "cpu", "cuda")),
     SettingField("brain.engine", "Мозг", "choice", "", ("auto", "llm", "scripted")),
     SettingField("brain.llm_model", "Модель LLM", "str", "пусто — лучшая установленная"),
     SettingField("brain.temperature", "Температура LLM", "float", "0..2"),
+    SettingField("daemon.idle_unload_min", "Выгружать через, мин", "int", "0 — держать",
+                 detail="Через сколько минут без разговоров выгружать модели из видеопамяти; "
+                 "0 — держать загруженными (первый ответ после паузы быстрее)."),
     SettingField("avatar.fullscreen", "Во весь экран", "bool", "да / нет"),
-)
+)  # fmt: skip
 """What the Settings tab shows, in order."""
 
 _TRUE = {"да", "yes", "true", "1", "вкл"}
@@ -119,9 +145,28 @@ def parse_value(field: SettingField, text: str) -> Any:
                 return text
     except ValueError:
         raise ConfigError(
-            f"«{field.label}» ({field.key}): не понимаю «{text}»",
-            field.help or "исправьте значение",
-        ) from None
+            tr("«{label}» ({key}): не понимаю «{text}»", label=tr(field.label), key=field.key,
+               text=text),
+            tr(field.help or "исправьте значение"),
+        ) from None  # fmt: skip
+
+
+def explain_error(err: Any) -> str:
+    """Pydantic's complaint in words a parent reads (Russian; English via the table)."""
+    ctx = err.get("ctx") or {}
+    match err["type"]:
+        case "string_pattern_mismatch":
+            return tr("нужно время ЧЧ:ММ, например 21:30")
+        case "greater_than_equal" | "greater_than":
+            return tr("не меньше {limit}", limit=ctx.get("ge", ctx.get("gt")))
+        case "less_than_equal" | "less_than":
+            return tr("не больше {limit}", limit=ctx.get("le", ctx.get("lt")))
+        case "literal_error":
+            return tr("одно из: {choices}", choices=ctx.get("expected", "?"))
+        case "value_error":
+            return tr(str(ctx.get("error", err["msg"])))
+        case _:
+            return str(err["msg"])
 
 
 def _describe(exc: ValidationError) -> str:
@@ -129,8 +174,12 @@ def _describe(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"])
-        label = labels.get(key, key)
-        parts.append(f"«{label}» ({key}): {err['msg']}")
+        reason = explain_error(err)
+        if key not in labels and len(err["loc"]) == 1:  # a section's own rule (quiet hours)
+            parts.append(reason[:1].upper() + reason[1:])
+            continue
+        label = tr(labels.get(key, key))
+        parts.append(f"«{label}» ({key}): {reason}")
     return "; ".join(parts)
 
 
@@ -146,7 +195,10 @@ def apply_settings(
         text = target.read_text(encoding="utf-8") if target.is_file() else ""
         document = tomlkit.parse(text)
     except (OSError, tomlkit.exceptions.ParseError) as exc:
-        raise ConfigError(f"{target}: не удаётся прочитать: {exc}", "исправьте файл") from exc
+        raise ConfigError(
+            tr("{target}: не удаётся прочитать: {exc}", target=target, exc=exc),
+            tr("исправьте файл"),
+        ) from exc
     for key, value in changes.items():
         section, name = key.split(".", 1)
         table = document.get(section)
@@ -159,14 +211,18 @@ def apply_settings(
         data.pop("source", None)
         updated = Settings(**data)
     except ValidationError as exc:
-        raise ConfigError(f"Не сохранено: {_describe(exc)}", "исправьте значение") from exc
+        raise ConfigError(
+            tr("Не сохранено: {why}", why=_describe(exc)), tr("исправьте значение")
+        ) from exc
     try:
         atomic_write_text(target, tomlkit.dumps(document))
     except OSError as exc:
         raise ConfigError(
-            f"Не удаётся записать {target}: {exc.strerror}",
-            "запустите kiosk admin от пользователя, которому можно писать этот файл "
-            "(например sudo -u kiosk kiosk admin)",
+            tr("Не удаётся записать {target}: {why}", target=target, why=exc.strerror),
+            tr(
+                "запустите kiosk admin от пользователя, которому можно писать этот файл "
+                "(например sudo -u kiosk kiosk admin)"
+            ),
         ) from exc
     _LOGGER.info("settings changed in %s: %s", target, sorted(changes))
     if store is not None:

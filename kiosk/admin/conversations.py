@@ -37,7 +37,7 @@ def format_turn(turn: Turn, with_date: bool = False) -> str:
     """One turn as Rich markup: time, who, text; emotion and safety marked."""
     moment = data.local(turn.created_at)
     when = f"{moment:%d.%m %H:%M}" if with_date else f"{moment:%H:%M:%S}"
-    who = data.ROLE_NAMES.get(turn.role, turn.role)
+    who = tr(data.ROLE_NAMES.get(turn.role, turn.role))
     colour = {"child": "$accent", "avatar": "$success", "parent": "$warning"}.get(turn.role, "")
     mark = ""
     if turn.role == "avatar" and turn.emotion != "neutral":
@@ -45,7 +45,7 @@ def format_turn(turn: Turn, with_date: bool = False) -> str:
     line = f"[dim]{when}[/] [b {colour}]{who}[/]{mark}: {escape(turn.text)}"
     category = data.safety_category(turn.safety)
     if category != "ok":
-        line = f"[on $error 40%]{line} [b]⚠ {escape(category)}[/][/]"
+        line = f"[on $error 40%]{line} [b]⚠ {escape(tr(category))}[/][/]"
     return line
 
 
@@ -66,12 +66,12 @@ class ConversationsPane(Pane):
 
     def compose(self) -> ComposeResult:
         """Search box, day tree and transcript."""
-        yield Input(placeholder=f"{tr('Поиск')} по словам (Enter), Esc — назад", id="conv-search",
+        yield Input(placeholder=tr("Поиск по словам (Enter), Esc — назад"), id="conv-search",
                     compact=True)  # fmt: skip
         with Horizontal():
-            yield Tree("Дни", id="days")
+            yield Tree(tr("Дни"), id="days")
             with VerticalScroll(id="transcript-box"):
-                yield Static("Выберите разговор слева", id="transcript")
+                yield Static(tr("Выберите разговор слева"), id="transcript")
 
     def on_mount(self) -> None:
         """Fill the tree."""
@@ -96,7 +96,7 @@ class ConversationsPane(Pane):
                     data=conversation,
                 )
         if not days:
-            self.query_one("#transcript", Static).update("Разговоров пока нет.")
+            self.query_one("#transcript", Static).update(tr("Разговоров пока нет."))
 
     @on(Tree.NodeHighlighted)
     def _highlighted(self, event: Tree.NodeHighlighted[Conversation]) -> None:
@@ -119,7 +119,7 @@ class ConversationsPane(Pane):
     def search(self, query: str) -> list[Turn]:
         """Show the turns matching ``query`` (FTS5); returns them."""
         turns = self.admin.store.search_turns(query) if query.strip() else []
-        header = f"[b]Найдено: {len(turns)}[/] по «{escape(query)}»"
+        header = "[b]" + tr("Найдено: {n}", n=len(turns)) + "[/] " + tr("по «{q}»", q=escape(query))
         lines = [header, ""] + [format_turn(t, with_date=True) for t in turns]
         self.query_one("#transcript", Static).update("\n".join(lines))
         return turns
@@ -134,43 +134,47 @@ class ConversationsPane(Pane):
         """Focus the search box."""
         self.query_one("#conv-search", Input).focus()
 
-    @work(exclusive=True, group="export", thread=True)
-    def action_export(self, kind: str) -> None:
+    @work(exclusive=True, group="export")
+    async def action_export(self, kind: str) -> None:
         """Write everything to Markdown or JSON in the output folder."""
+        folder = self.admin.paths.output_dir
+        write = data.export_json if kind == "json" else data.export_markdown
         try:
-            folder = self.admin.paths.output_dir
             folder.mkdir(parents=True, exist_ok=True)
-            if kind == "json":
-                path = data.export_json(self.admin.store, folder)
-            else:
-                path = data.export_markdown(self.admin.store, folder)
+            path = await self.admin.run_blocking(write, self.admin.store, folder)
         except Exception as exc:  # shown, not raised: the parent can retry
-            self.app.call_from_thread(self.admin.report, exc, "Выгрузка не удалась")
+            self.admin.report(exc, tr("Выгрузка не удалась"))
             return
-        self.app.call_from_thread(self.notify, f"Сохранено: {path}", title="Выгрузка")
+        self.notify(tr("Сохранено: {path}", path=path), title=tr("Выгрузка"), markup=False)
 
     def action_wipe(self) -> None:
         """Ask, then delete every conversation, turn and fact."""
         question = (
-            "[b]Стереть всё о ребёнке?[/]\n\nУдалятся все разговоры, реплики и всё, что Аня "
-            "помнит. Настройки останутся. Отменить это нельзя — сначала можно выгрузить "
-            "(m или j)."
+            "[b]"
+            + tr("Стереть всё о ребёнке?")
+            + "[/]\n\n"
+            + tr(
+                "Удалятся все разговоры, реплики и всё, что Аня помнит. Настройки останутся. "
+                "Отменить это нельзя — сначала можно выгрузить (m или j)."
+            )
         )
-        self.app.push_screen(ConfirmDialog(question, "Стереть"), self._wipe_confirmed)
+        self.app.push_screen(ConfirmDialog(question, tr("Стереть")), self._wipe_confirmed)
 
     def _wipe_confirmed(self, confirmed: bool | None) -> None:
         if not confirmed:
-            self.notify("Ничего не удалено")
+            self.notify(tr("Ничего не удалено"))
             return
         try:
             counts = self.admin.store.wipe_child_data()
         except Exception as exc:
-            self.admin.report(exc, "Не удалось стереть")
+            self.admin.report(exc, tr("Не удалось стереть"))
             return
         self.notify(
-            f"Стёрто: разговоров {counts['conversations']}, реплик {counts['turns']}, "
-            f"фактов {counts['facts']}",
-            title="Данные ребёнка удалены",
-        )
+            tr(
+                "Стёрто: разговоров {c}, реплик {t}, фактов {f}",
+                c=counts["conversations"], t=counts["turns"], f=counts["facts"],
+            ),
+            title=tr("Данные ребёнка удалены"),
+        )  # fmt: skip
         self.reload()
-        self.query_one("#transcript", Static).update("Разговоров пока нет.")
+        self.query_one("#transcript", Static).update(tr("Разговоров пока нет."))

@@ -7,6 +7,7 @@ import logging
 import time
 from collections import deque
 from datetime import datetime
+from datetime import time as dt_time
 from typing import Any, ClassVar
 
 from rich.markup import escape
@@ -19,9 +20,10 @@ from textual.widgets import Label, Sparkline, Static
 from kiosk.admin import data
 from kiosk.admin.base import Pane
 from kiosk.admin.i18n import tr
-from kiosk.admin.live import DaemonError, DaemonUnavailable, subscribe
+from kiosk.admin.live import DaemonError, DaemonUnavailable, request, subscribe
+from kiosk.config import GeneralSettings
 
-__all__ = ["STAGES", "DashboardPane", "bench_line"]
+__all__ = ["STAGES", "DashboardPane", "bench_line", "limits_line"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -46,7 +48,7 @@ STALE_AFTER_S = 10.0
 def _mb(value: float | None) -> str:
     if value is None:
         return "?"
-    return f"{value / 1024:.1f} ГБ" if value >= 1024 else f"{value:.0f} МБ"
+    return tr("{v:.1f} ГБ", v=value / 1024) if value >= 1024 else tr("{v:.0f} МБ", v=value)
 
 
 def _clock(stamp: Any) -> str:
@@ -60,19 +62,49 @@ def _clock(stamp: Any) -> str:
 def _duration(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} ч {minutes:02d} мин" if hours else f"{minutes} мин {secs:02d} с"
+    if hours:
+        return tr("{h} ч {m:02d} мин", h=hours, m=minutes)
+    return tr("{m} мин {s:02d} с", m=minutes, s=secs)
+
+
+def limits_line(settings: GeneralSettings, talk_seconds: float, now: dt_time | None = None) -> str:
+    """Today's talk time against the daily limit, and whether quiet hours are on (markup)."""
+    minutes = talk_seconds / 60
+    limit = settings.daily_limit_min
+    if limit:
+        left = limit - minutes
+        line = tr("Лимит: {used:.0f} из {limit} мин", used=minutes, limit=limit)
+        line += (
+            tr(" (осталось {left:.0f})", left=left)
+            if left > 0
+            else " [b $error]" + tr("— исчерпан, Аня прощается до завтра") + "[/]"
+        )
+    else:
+        line = tr("Лимита на день нет")
+    if settings.quiet_start and settings.quiet_end:
+        span = f"{settings.quiet_start}–{settings.quiet_end}"
+        if data.quiet_hours_active(settings.quiet_start, settings.quiet_end, now):
+            line += " · " + tr("тихие часы {span}: [b]сейчас[/]", span=span)
+        else:
+            line += " · " + tr("тихие часы {span}", span=span)
+    else:
+        line += " · " + tr("тихих часов нет")
+    return line
 
 
 def bench_line(bench: data.BenchSummary | None) -> str:
     """One dashboard line about the last ``kiosk bench`` (fits 78 columns)."""
     if bench is None:
-        return "Бенч ещё не запускали: kiosk bench --quick"
+        return tr("Бенч ещё не запускали: kiosk bench --quick")
     when = f"{bench.at:%d.%m %H:%M}" if bench.at is not None else "?"
-    kind = "быстрый" if bench.quick else "полный"
-    audio = f"{bench.first_audio_ms:.0f} мс" if bench.first_audio_ms is not None else "?"
+    kind = tr("быстрый") if bench.quick else tr("полный")
+    audio = tr("{v:.0f} мс", v=bench.first_audio_ms) if bench.first_audio_ms is not None else "?"
     fps = f"{bench.fps:.0f}" if bench.fps is not None else "?"
     ratio = f"{bench.ratio:.2f}" if bench.ratio is not None else "?"
-    return f"Бенч {when} {kind}: звук через {audio}, {fps} кадр/с, поток/послед. {ratio}"
+    return tr(
+        "Бенч {when} {kind}: звук через {audio}, {fps} кадр/с, поток/послед. {ratio}",
+        when=when, kind=kind, audio=audio, fps=fps, ratio=ratio,
+    )  # fmt: skip
 
 
 class DashboardPane(Pane):
@@ -87,6 +119,7 @@ class DashboardPane(Pane):
     DashboardPane #errors { height: auto; max-height: 4; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("t", "talk", "Говорить"),
         Binding("r", "alerts_read", "Прочитано"),
         Binding("g", "refresh", "Обновить"),
     ]
@@ -113,14 +146,15 @@ class DashboardPane(Pane):
         yield Static(id="resources")
         for key, name in STAGES:
             with Horizontal(classes="row"):
-                yield Label(name, classes="name")
+                yield Label(tr(name), classes="name")
                 yield Sparkline([], id=f"spark-{key}")
                 yield Label("—", id=f"value-{key}", classes="value")
         with Horizontal(classes="row"):
-            yield Label("Кадры/с", classes="name")
+            yield Label(tr("Кадры/с"), classes="name")
             yield Sparkline([], id="spark-fps")
             yield Label("—", id="value-fps", classes="value")
         yield Static(id="today")
+        yield Static(id="limits")
         yield Static(id="bench", classes="muted")
         yield Static(id="errors", classes="error-line")
 
@@ -192,30 +226,34 @@ class DashboardPane(Pane):
         state = self.query_one("#state", Static)
         if self.status is None or self.stale:
             when = (
-                f" (последние данные {time.monotonic() - self.status_at:.0f} с назад)"
+                tr(" (последние данные {s:.0f} с назад)", s=time.monotonic() - self.status_at)
                 if self.status is not None
                 else ""
             )
-            why = tr("Демон не запущен") if not self.connected else "Демон молчит"
-            state.update(f"[b $warning]✖ {why}{when}[/] — ниже данные из базы")
+            why = tr("Демон не запущен") if not self.connected else tr("Демон молчит")
+            state.update(f"[b $warning]✖ {why}{when}[/] " + tr("— ниже данные из базы"))
             state.set_class(True, "stale")
         else:
-            name = STATE_NAMES.get(str(status.get("state")), str(status.get("state", "?")))
+            raw = str(status.get("state", "?"))
+            name = tr(STATE_NAMES[raw]) if raw in STATE_NAMES else raw
             paused = (
-                " [b $warning](прослушивание на паузе)[/]" if status.get("listening_paused") else ""
+                " [b $warning]" + tr("(прослушивание на паузе)") + "[/]"
+                if status.get("listening_paused")
+                else ""
             )
             uptime = _duration(float(status.get("uptime_s") or 0))
             state.update(
                 f"[b $success]●[/] {tr('Состояние')}: [b]{escape(name)}[/]{paused}   "
                 f"{tr('Персонаж:')} [b]{escape(str(status.get('persona', '?')))}[/]   "
-                f"работает {uptime}   v{escape(str(status.get('version', '?')))}"
+                + tr("работает {uptime}", uptime=uptime)
+                + f"   v{escape(str(status.get('version', '?')))}"
             )
             state.set_class(False, "stale")
         engines = status.get("engines") or {}
         self.query_one("#engines", Static).update(
-            "Движки: "
+            tr("Движки: ")
             + " · ".join(
-                f"{label} {escape(str(engines.get(key, '?')))}"
+                f"{tr(label)} {escape(str(engines.get(key, '?')))}"
                 for key, label in (
                     ("stt", "STT"),
                     ("brain", "мозг"),
@@ -224,13 +262,14 @@ class DashboardPane(Pane):
                 )
             )  # fmt: skip
             if engines
-            else f"Персонаж в настройках: {escape(self.admin.settings.general.persona)}"
+            else tr("Персонаж в настройках: {p}", p=escape(self.admin.settings.general.persona))
         )
         self.query_one("#resources", Static).update(self._resources_line(status))
         for key, _ in STAGES:
             values = list(self.history[key])
             self.query_one(f"#spark-{key}", Sparkline).data = values
-            self.query_one(f"#value-{key}", Label).update(f"{values[-1]:.0f} мс" if values else "—")
+            shown = tr("{v:.0f} мс", v=values[-1]) if values else "—"
+            self.query_one(f"#value-{key}", Label).update(shown)
         self.query_one("#spark-fps", Sparkline).data = list(self.fps)
         self.query_one("#value-fps", Label).update(f"{self.fps[-1]:.0f}" if self.fps else "—")
         errors = status.get("errors") or []
@@ -245,20 +284,26 @@ class DashboardPane(Pane):
     def _resources_line(self, status: dict[str, Any]) -> str:
         resources = status.get("resources") or {}
         if not resources:
-            return "[dim]CPU, память и GPU видны, когда работает демон[/]"
+            return "[dim]" + tr("CPU, память и GPU видны, когда работает демон") + "[/]"
         cpu = resources.get("cpu_percent")
-        line = f"CPU {cpu:.0f}%  ОЗУ {_mb(resources.get('ram_mb'))}" if cpu is not None else ""
+        line = (
+            tr("CPU {cpu:.0f}%  ОЗУ {ram}", cpu=cpu, ram=_mb(resources.get("ram_mb")))
+            if cpu is not None
+            else ""
+        )
         gpu = resources.get("gpu")
         if gpu:
             used, total = gpu.get("vram_used_mb"), gpu.get("vram_total_mb")
-            line += f"  {escape(str(gpu.get('name', 'GPU')))}: VRAM {_mb(used)} из {_mb(total)}"
+            line += f"  {escape(str(gpu.get('name', 'GPU')))}: " + tr(
+                "VRAM {used} из {total}", used=_mb(used), total=_mb(total)
+            )
             per = gpu.get("per_process_mb")
             if isinstance(per, dict) and per:
                 line += " (" + ", ".join(f"{k} {_mb(v)}" for k, v in per.items()) + ")"
             elif per is not None and not isinstance(per, dict):
-                line += f" (киоск {_mb(per)})"
+                line += tr(" (киоск {mb})", mb=_mb(per))
         else:
-            line += "  GPU нет — всё на процессоре"
+            line += "  " + tr("GPU нет — всё на процессоре")
         return line
 
     def reload(self) -> None:
@@ -267,7 +312,10 @@ class DashboardPane(Pane):
         self._alerts = data.safety_alerts(store)
         alerts = self.query_one("#alerts", Static)
         if self._alerts:
-            lines = [f"[b]⚠ Новых тревог: {len(self._alerts)}[/] (r — отметить прочитанными)"]
+            lines = [
+                "[b]⚠ " + tr("Новых тревог: {n}", n=len(self._alerts)) + "[/] "
+                + tr("(r — отметить прочитанными)")
+            ]  # fmt: skip
             for alert in self._alerts[:3]:
                 lines.append(
                     f"{alert.at:%d.%m %H:%M} [{escape(alert.category)}] "
@@ -282,16 +330,20 @@ class DashboardPane(Pane):
         seconds = float(daemon.get("talk_seconds_today") or today.talk_seconds)
         turns = int(daemon.get("turns_today") or today.child_turns)
         self.query_one("#today", Static).update(
-            f"{tr('Сегодня')}: разговоров {today.conversations}, реплик ребёнка {turns}, "
-            f"говорили {_duration(seconds)}   [dim]{datetime.now():%H:%M}[/]"
-        )
+            tr(
+                "Сегодня: разговоров {c}, реплик ребёнка {t}, говорили {d}",
+                c=today.conversations, t=turns, d=_duration(seconds),
+            )
+            + f"   [dim]{datetime.now():%H:%M}[/]"
+        )  # fmt: skip
+        self.query_one("#limits", Static).update(limits_line(self.admin.settings.general, seconds))
         self.query_one("#bench", Static).update(bench_line(data.bench_summary(store)))
         self._show_status()
 
     def action_alerts_read(self) -> None:
         """Mark the shown alerts read."""
         if not self._alerts:
-            self.notify("Новых тревог нет")
+            self.notify(tr("Новых тревог нет"))
             return
         data.mark_alerts_read(self.admin.store, self._alerts)
         self.reload()
@@ -299,3 +351,20 @@ class DashboardPane(Pane):
     def action_refresh(self) -> None:
         """Re-read the database."""
         self.reload()
+
+    @work(exclusive=True, group="daemon-command")
+    async def action_talk(self) -> None:
+        """Open listening without the wake word (the daemon's ``talk``), as if called by name."""
+        try:
+            await request(self.admin.socket_path, "talk")
+        except DaemonUnavailable:
+            self.notify(tr("«Говорить» работает, только когда демон запущен (вкладка «Служба»)"),
+                        severity="warning")  # fmt: skip
+        except DaemonError as exc:
+            if exc.unknown_command:
+                self.notify(tr("Эта версия демона ещё не умеет «Говорить» — обновите киоск"),
+                            severity="warning")  # fmt: skip
+            else:
+                self.admin.report(exc, tr("Аня не слушает"))
+        else:
+            self.notify(tr("Аня слушает — пусть ребёнок говорит"))

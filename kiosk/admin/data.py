@@ -9,7 +9,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 from kiosk.brain.persona import Persona, system_prompt
@@ -29,6 +29,7 @@ __all__ = [
     "latency_series",
     "mark_alerts_read",
     "prompt_preview",
+    "quiet_hours_active",
     "safety_alerts",
     "ROLE_NAMES",
     "local",
@@ -237,3 +238,19 @@ def export_json(store: Store, folder: Path, now: datetime | None = None) -> Path
 def prompt_preview(store: Store, persona: Persona, child_name: str = "") -> str:
     """The system prompt the next turn would get, with the facts as they are now."""
     return system_prompt(persona, [fact.text for fact in store.facts()], child_name)
+
+
+def quiet_hours_active(start: str, end: str, now: time | None = None) -> bool:
+    """Whether ``now`` (local time) falls in the quiet hours ``start``..``end`` ("HH:MM").
+
+    Empty start or end: no quiet hours. ``end`` earlier than ``start`` spans midnight;
+    the start minute is inside, the end minute outside.
+    """
+    if not start or not end:
+        return False
+    moment = now or datetime.now().time()
+    begin, finish = time.fromisoformat(start), time.fromisoformat(end)
+    current = moment.replace(second=0, microsecond=0)
+    if begin <= finish:
+        return begin <= current < finish
+    return current >= begin or current < finish

@@ -12,6 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from kiosk.admin.i18n import tr, translate_bindings
+
 __all__ = ["ConfirmDialog", "FormDialog"]
 
 _CSS = """
@@ -31,8 +33,10 @@ class ConfirmDialog(ModalScreen[bool]):
     DEFAULT_CSS = _CSS.format(name="ConfirmDialog")
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Отмена")]
 
-    def __init__(self, question: str, confirm_label: str = "Да") -> None:
+    def __init__(self, question: str, confirm_label: str = "") -> None:
         super().__init__()
+        translate_bindings(self)
+        confirm_label = confirm_label or tr("Да")
         self._question = question
         self._confirm_label = confirm_label
 
@@ -42,7 +46,7 @@ class ConfirmDialog(ModalScreen[bool]):
             yield Static(self._question)
             with Horizontal(classes="buttons"):
                 yield Button(self._confirm_label, variant="error", id="yes")
-                yield Button("Нет", variant="primary", id="no")
+                yield Button(tr("Нет"), variant="primary", id="no")
 
     def on_mount(self) -> None:
         """Focus «Нет», so Enter never destroys by accident."""
@@ -66,6 +70,7 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
     def __init__(self, title: str, fields: Sequence[tuple[str, str, str]]) -> None:
         """``fields``: (key, label, initial text)."""
         super().__init__()
+        translate_bindings(self)
         self._title = title
         self._fields = list(fields)
 
@@ -77,8 +82,8 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
                 yield Label(label)
                 yield Input(value, id=f"field-{key}", compact=True)
             with Horizontal(classes="buttons"):
-                yield Button("Сохранить", variant="primary", id="save")
-                yield Button("Отмена", id="cancel")
+                yield Button(tr("Сохранить"), variant="primary", id="save")
+                yield Button(tr("Отмена"), id="cancel")
 
     def values(self) -> dict[str, str]:
         """The current text of every field."""

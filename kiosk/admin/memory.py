@@ -41,9 +41,11 @@ class MemoryPane(Pane):
 
     def compose(self) -> ComposeResult:
         """Facts table and prompt preview."""
-        yield Label(f"[b]{tr('Что Аня помнит')}[/] [dim](◆ закреплено — всегда в промпте)[/]")
+        yield Label(
+            f"[b]{tr('Что Аня помнит')}[/] [dim]{tr('(◆ закреплено — всегда в промпте)')}[/]"
+        )
         table: DataTable[str] = DataTable(id="facts", cursor_type="row", zebra_stripes=True)
-        table.add_columns("№", "◆", "Вес", "Факт", "Из", "Дата")
+        table.add_columns(*(tr(c) for c in ("№", "◆", "Вес", "Факт", "Из", "Дата")))
         yield table
         with VerticalScroll(id="prompt-box"):
             yield Static(id="prompt")
@@ -69,7 +71,7 @@ class MemoryPane(Pane):
                 "◆" if fact.pinned else "",
                 f"{fact.priority:.1f}",
                 fact.text,
-                f"№{fact.source_turn_id}" if fact.source_turn_id else "вручную",
+                f"№{fact.source_turn_id}" if fact.source_turn_id else tr("вручную"),
                 f"{data.local(fact.created_at):%d.%m.%y}",
                 key=str(fact.id),
             )
@@ -83,7 +85,7 @@ class MemoryPane(Pane):
         try:
             persona = load_persona(settings.general.persona, self.admin.paths)
         except KioskError as exc:
-            text = f"Персонаж не загружается: {exc.message}"
+            text = tr("Персонаж не загружается: {why}", why=exc.message)
         else:
             text = data.prompt_preview(self.admin.store, persona, settings.general.child_name)
         self.query_one("#prompt", Static).update(
@@ -97,7 +99,7 @@ class MemoryPane(Pane):
         """The fact under the cursor."""
         table: DataTable[str] = self.query_one("#facts", DataTable)
         if not table.row_count:
-            self.notify("Фактов нет — a, чтобы добавить", severity="warning")
+            self.notify(tr("Фактов нет — a, чтобы добавить"), severity="warning")
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return self.admin.store.fact(int(key or 0))
@@ -105,10 +107,10 @@ class MemoryPane(Pane):
     def action_add(self) -> None:
         """Add a fact by hand."""
         fields = [
-            ("text", "Факт (например: у Маши аллергия на орехи)", ""),
-            ("priority", "Вес 0..1 (выше — важнее)", "0.8"),
+            ("text", tr("Факт (например: у Маши аллергия на орехи)"), ""),
+            ("priority", tr("Вес 0..1 (выше — важнее)"), "0.8"),
         ]
-        self.app.push_screen(FormDialog("Новый факт", fields), self._added)
+        self.app.push_screen(FormDialog(tr("Новый факт"), fields), self._added)
 
     def _added(self, values: dict[str, str] | None) -> None:
         if values is None:
@@ -117,12 +119,12 @@ class MemoryPane(Pane):
             priority = float(values["priority"].replace(",", "."))
             fact_id = self.admin.store.add_fact(values["text"], priority=priority)
         except ValueError as exc:
-            self.notify(f"Не добавлено: {_explain(exc)}", severity="error")
+            self.notify(tr("Не добавлено: {why}", why=_explain(exc)), severity="error")
             return
         except KioskError as exc:
             self.admin.report(exc)
             return
-        self.notify(f"Запомнено (№{fact_id})")
+        self.notify(tr("Запомнено (№{id})", id=fact_id))
         self.reload(follow=fact_id)
 
     def action_edit(self) -> None:
@@ -130,9 +132,12 @@ class MemoryPane(Pane):
         fact = self.selected_fact()
         if fact is None:
             return
-        fields = [("text", "Факт", fact.text), ("priority", "Вес 0..1", f"{fact.priority:.2f}")]
+        fields = [
+            ("text", tr("Факт"), fact.text),
+            ("priority", tr("Вес 0..1"), f"{fact.priority:.2f}"),
+        ]
         self.app.push_screen(
-            FormDialog(f"Факт №{fact.id}", fields), lambda v: self._edited(fact.id, v)
+            FormDialog(tr("Факт №{id}", id=fact.id), fields), lambda v: self._edited(fact.id, v)
         )
 
     def _edited(self, fact_id: int, values: dict[str, str] | None) -> None:
@@ -142,12 +147,12 @@ class MemoryPane(Pane):
             priority = float(values["priority"].replace(",", "."))
             self.admin.store.update_fact(fact_id, text=values["text"], priority=priority)
         except ValueError as exc:
-            self.notify(f"Не сохранено: {_explain(exc)}", severity="error")
+            self.notify(tr("Не сохранено: {why}", why=_explain(exc)), severity="error")
             return
         except KioskError as exc:
             self.admin.report(exc)
             return
-        self.notify(f"Факт №{fact_id} изменён")
+        self.notify(tr("Факт №{id} изменён", id=fact_id))
         self.reload(follow=fact_id)
 
     def action_pin(self) -> None:
@@ -156,7 +161,7 @@ class MemoryPane(Pane):
         if fact is None:
             return
         self.admin.store.pin_fact(fact.id, not fact.pinned)
-        self.notify("Закреплено" if not fact.pinned else "Откреплено")
+        self.notify(tr("Закреплено") if not fact.pinned else tr("Откреплено"))
         self.reload(follow=fact.id)
 
     def action_forget(self) -> None:
@@ -168,10 +173,11 @@ class MemoryPane(Pane):
         def forget(confirmed: bool | None) -> None:
             if confirmed:
                 self.admin.store.forget_fact(fact.id)
-                self.notify(f"Аня забыла: {fact.text}", markup=False)
+                self.notify(tr("Аня забыла: {fact}", fact=fact.text), markup=False)
                 self.reload()
 
-        self.app.push_screen(ConfirmDialog(f"Забыть «{escape(fact.text)}»?", "Забыть"), forget)
+        question = tr("Забыть «{fact}»?", fact=escape(fact.text))
+        self.app.push_screen(ConfirmDialog(question, tr("Забыть")), forget)
 
     @on(DataTable.RowSelected)
     def _row_selected(self) -> None:
@@ -181,7 +187,7 @@ class MemoryPane(Pane):
 def _explain(exc: ValueError) -> str:
     text = str(exc)
     if "priority" in text or "could not convert" in text:
-        return "вес должен быть числом от 0 до 1"
+        return tr("вес должен быть числом от 0 до 1")
     if "text" in text:
-        return "факт не может быть пустым"
+        return tr("факт не может быть пустым")
     return text

@@ -15,6 +15,8 @@ from typing import Any, Literal
 import tomlkit
 from pydantic import ValidationError
 
+from kiosk.admin.config_edit import explain_error
+from kiosk.admin.i18n import tr
 from kiosk.brain.persona import Persona
 from kiosk.errors import PersonaError
 from kiosk.paths import Paths, atomic_write_text
@@ -79,7 +81,10 @@ def persona_from_form(persona_id: str, values: Mapping[str, str]) -> Persona:
             try:
                 data[field.name] = int(text)
             except ValueError:
-                problems.append(f"«{field.label}» ({field.name}): нужно целое число, а не «{text}»")
+                problems.append(
+                    tr("«{label}» ({name}): нужно целое число, а не «{text}»",
+                       label=tr(field.label), name=field.name, text=text)
+                )  # fmt: skip
         else:
             data[field.name] = text
     if not problems:
@@ -88,8 +93,11 @@ def persona_from_form(persona_id: str, values: Mapping[str, str]) -> Persona:
         except ValidationError as exc:
             for err in exc.errors():
                 name = str(err["loc"][0]) if err["loc"] else "?"
-                problems.append(f"«{_LABELS.get(name, name)}» ({name}): {err['msg']}")
-    raise PersonaError("Персонаж не сохранён: " + "; ".join(problems), "исправьте эти поля")
+                label = tr(_LABELS.get(name, name))
+                problems.append(f"«{label}» ({name}): {explain_error(err)}")
+    raise PersonaError(
+        tr("Персонаж не сохранён: {why}", why="; ".join(problems)), tr("исправьте эти поля")
+    )
 
 
 def save_persona(persona: Persona, paths: Paths) -> Path:
@@ -103,8 +111,8 @@ def save_persona(persona: Persona, paths: Paths) -> Path:
         atomic_write_text(path, tomlkit.dumps(document))
     except OSError as exc:
         raise PersonaError(
-            f"Не удаётся записать {path}: {exc.strerror}",
-            "запустите kiosk admin от пользователя kiosk (sudo -u kiosk kiosk admin)",
+            tr("Не удаётся записать {target}: {why}", target=path, why=exc.strerror),
+            tr("запустите kiosk admin от пользователя kiosk (sudo -u kiosk kiosk admin)"),
         ) from exc
     _LOGGER.info("persona %s saved to %s", persona.id, path)
     return path

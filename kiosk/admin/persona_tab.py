@@ -16,6 +16,7 @@ from textual.widgets import Input, Label, Select, Static
 from kiosk.admin.base import Pane
 from kiosk.admin.config_edit import apply_settings
 from kiosk.admin.dialogs import FormDialog
+from kiosk.admin.i18n import tr
 from kiosk.admin.live import DaemonError, DaemonUnavailable, request
 from kiosk.admin.persona_edit import PERSONA_FIELDS, form_values, persona_from_form, save_persona
 from kiosk.brain.persona import Persona, list_personas
@@ -60,7 +61,7 @@ class PersonaPane(Pane):
         with VerticalScroll(id="persona-form"):
             for field in PERSONA_FIELDS:
                 with Horizontal(classes="field"):
-                    yield Label(field.label)
+                    yield Label(tr(field.label))
                     if field.kind == "choice":
                         options = [(c, c) for c in field.choices]
                         yield Select[str](options, allow_blank=False, id=f"pf-{field.name}",
@@ -111,7 +112,7 @@ class PersonaPane(Pane):
         own = (self.admin.paths.personas_dir / f"{persona_id}.toml").is_file()
         active = persona_id == self.admin.settings.general.persona
         self.query_one("#persona-where", Static).update(
-            ("★ активный · " if active else "") + ("свой файл" if own else "встроенный")
+            (tr("★ активный · ") if active else "") + (tr("свой файл") if own else tr("встроенный"))
         )
         self.query_one("#persona-error", Static).update("")
 
@@ -137,10 +138,10 @@ class PersonaPane(Pane):
             path = save_persona(persona, self.admin.paths)
         except KioskError as exc:
             error.update(escape(exc.message))
-            self.notify(exc.message, title="Не сохранено", severity="error", markup=False)
+            self.notify(exc.message, title=tr("Не сохранено"), severity="error", markup=False)
             return None
         error.update("")
-        self.notify(f"Сохранено: {path}", title=persona.name, markup=False)
+        self.notify(tr("Сохранено: {what}", what=path), title=persona.name, markup=False)
         self.reload()
         if persona.id == self.admin.settings.general.persona:
             self.tell_daemon("reload")
@@ -155,10 +156,10 @@ class PersonaPane(Pane):
                 self.admin.settings, {"general.persona": self.current}, self.admin.store
             )
         except KioskError as exc:
-            self.admin.report(exc, "Не переключено")
+            self.admin.report(exc, tr("Не переключено"))
             return
         self.admin.settings_changed(settings)
-        self.notify(f"Активный персонаж: {self.personas[self.current].name}")
+        self.notify(tr("Активный персонаж: {name}", name=self.personas[self.current].name))
         self.tell_daemon("persona", name=self.current)
 
     @work(group="daemon-command")
@@ -167,29 +168,29 @@ class PersonaPane(Pane):
         try:
             await request(self.admin.socket_path, cmd, **args)
         except DaemonUnavailable:
-            self.notify("Демон не запущен — изменения применятся при его запуске")
+            self.notify(tr("Демон не запущен — изменения применятся при его запуске"))
         except DaemonError as exc:
             self.admin.report(exc)
         else:
-            self.notify("Демон применил изменения")
+            self.notify(tr("Демон применил изменения"))
 
     def action_new(self) -> None:
         """Create a persona from the one in the form."""
         fields = [
-            ("id", "Идентификатор (латиница, цифры, - и _)", ""),
-            ("name", "Имя", ""),
+            ("id", tr("Идентификатор (латиница, цифры, - и _)"), ""),
+            ("name", tr("Имя"), ""),
         ]
-        self.app.push_screen(FormDialog("Новый персонаж из текущего", fields), self._created)
+        self.app.push_screen(FormDialog(tr("Новый персонаж из текущего"), fields), self._created)
 
     def _created(self, values: dict[str, str] | None) -> None:
         if values is None:
             return
         new_id = values["id"].strip().lower()
         if not re.fullmatch(r"[a-z0-9_-]{1,64}", new_id):
-            self.notify("Идентификатор: только a-z, 0-9, - и _", severity="error")
+            self.notify(tr("Идентификатор: только a-z, 0-9, - и _"), severity="error")
             return
         if new_id in self.personas:
-            self.notify(f"Персонаж {new_id} уже есть", severity="error")
+            self.notify(tr("Персонаж {id} уже есть", id=new_id), severity="error")
             return
         template = self.form()
         template["name"] = values["name"].strip() or template["name"]
@@ -197,8 +198,9 @@ class PersonaPane(Pane):
             persona = persona_from_form(new_id, template)
             save_persona(persona, self.admin.paths)
         except KioskError as exc:
-            self.admin.report(exc, "Не создан")
+            self.admin.report(exc, tr("Не создан"))
             return
         self.current = new_id
         self.reload()
-        self.notify(f"Создан: {persona.name} ({new_id}); ctrl+o — сделать активным")
+        self.notify(tr("Создан: {name} ({id}); ctrl+o — сделать активным", name=persona.name,
+                       id=new_id))  # fmt: skip

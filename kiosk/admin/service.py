@@ -15,6 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import RichLog, Static
 
 from kiosk.admin.base import Pane
+from kiosk.admin.i18n import tr
 
 __all__ = ["UNIT", "ServicePane", "run_tool"]
 
@@ -30,13 +31,15 @@ _LEVEL_MARKS = {"ok": "[green]✔[/]", "info": "[cyan]ℹ[/]", "warn": "[yellow]
 def run_tool(argv: Sequence[str], timeout: float = 30.0) -> tuple[int, str]:
     """Run a system tool; (exit code, combined output). Absent tools give code 127."""
     if shutil.which(argv[0]) is None:
-        return 127, f"{argv[0]} не найден: здесь нет systemd (обычный компьютер или контейнер)"
+        return 127, tr(
+            "{tool} не найден: здесь нет systemd (обычный компьютер или контейнер)", tool=argv[0]
+        )
     try:
         done = subprocess.run(
             list(argv), capture_output=True, text=True, timeout=timeout, check=False
         )
     except subprocess.TimeoutExpired:
-        return 124, f"{' '.join(argv)}: нет ответа за {timeout:.0f} с"
+        return 124, tr("{cmd}: нет ответа за {s:.0f} с", cmd=" ".join(argv), s=timeout)
     except OSError as exc:
         return 126, f"{argv[0]}: {exc.strerror}"
     return done.returncode, (done.stdout + done.stderr).strip()
@@ -60,10 +63,10 @@ class ServicePane(Pane):
     def compose(self) -> ComposeResult:
         """A help line and the output log."""
         yield Static(
-            f"Служба {UNIT}; d — проверить всё (kiosk doctor). Клавиши — внизу.",
+            tr("Служба {unit}; d — проверить всё (kiosk doctor). Клавиши — внизу.", unit=UNIT),
             classes="muted",
         )
-        yield RichLog(id="service-log", wrap=True, markup=True, max_lines=2000)
+        yield RichLog(id="service-log", wrap=True, markup=True, max_lines=2000, min_width=20)
 
     def reload(self) -> None:
         """Show the unit's status the first time the tab is opened."""
@@ -86,33 +89,35 @@ class ServicePane(Pane):
             self.app.call_from_thread(self._write, escape(output))
         if code == 127:
             self.app.call_from_thread(
-                self.notify, "systemd недоступен: запустите демон вручную (kiosk run)",
+                self.notify, tr("systemd недоступен: запустите демон вручную (kiosk run)"),
                 severity="warning",
             )  # fmt: skip
         elif code != 0 and verb != "status":
-            hint = "нужны права: запустите kiosk admin через sudo" if "auth" in output.lower() \
-                else "подробности — в журнале (j)"  # fmt: skip
+            hint = tr("нужны права: запустите kiosk admin через sudo") if "auth" in output.lower() \
+                else tr("подробности — в журнале (j)")  # fmt: skip
             self.app.call_from_thread(
-                self.notify, f"systemctl {verb}: код {code}; {hint}", severity="error"
+                self.notify,
+                tr("systemctl {verb}: код {code}; {hint}", verb=verb, code=code, hint=hint),
+                severity="error",
             )
         elif verb != "status":
-            self.app.call_from_thread(self.notify, f"systemctl {verb}: готово")
+            self.app.call_from_thread(self.notify, tr("systemctl {verb}: готово", verb=verb))
 
     @work(exclusive=True, group="service", thread=True)
     def action_journal(self) -> None:
         """The last 40 lines of the daemon's journal."""
         self.app.call_from_thread(self._write, f"[b]$ journalctl -u {UNIT} -n 40[/]")
         code, output = run_tool(["journalctl", "--no-pager", "-u", UNIT, "-n", "40", "-o", "short"])
-        self.app.call_from_thread(self._write, escape(output or "(пусто)"))
+        self.app.call_from_thread(self._write, escape(output or tr("(пусто)")))
         if code == 127:
-            self.app.call_from_thread(self.notify, "journalctl недоступен", severity="warning")
+            self.app.call_from_thread(self.notify, tr("journalctl недоступен"), severity="warning")
 
     @work(exclusive=True, group="service", thread=True)
     def action_doctor(self) -> None:
         """Run the same checks as ``kiosk doctor`` and show them."""
         from kiosk.doctor import run_checks
 
-        self.app.call_from_thread(self._write, "[b]Проверка (kiosk doctor)…[/]")
+        self.app.call_from_thread(self._write, "[b]" + tr("Проверка (kiosk doctor)…") + "[/]")
         checks = run_checks(self.admin.settings.source)
         for check in checks:
             line = f"{_LEVEL_MARKS.get(check.level, check.level)} {escape(check.area)}: " \
@@ -123,6 +128,6 @@ class ServicePane(Pane):
         worst = sum(c.level == "error" for c in checks)
         self.app.call_from_thread(
             self.notify,
-            f"Проверка: ошибок {worst}" if worst else "Проверка: всё в порядке",
+            tr("Проверка: ошибок {n}", n=worst) if worst else tr("Проверка: всё в порядке"),
             severity="error" if worst else "information",
         )

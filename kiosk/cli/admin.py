@@ -15,7 +15,7 @@ __all__ = ["admin"]
     type=click.Choice(["ru", "en"]),
     default="ru",
     show_default=True,
-    help="Interface language (tab titles and headings).",
+    help="Interface language: every label, key and message (the child's content stays as is).",
 )
 @pass_app
 def admin(app: AppContext, lang: str) -> None:

@@ -41,8 +41,12 @@ STATUS: dict[str, Any] = {
 class DaemonPeer:
     """Answers ``status``, ``subscribe``, ``say_as_child``... like the daemon; records requests."""
 
-    def __init__(self, path: Path, status: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, path: Path, status: dict[str, Any] | None = None, *, talk: bool = True
+    ) -> None:
         self.path = path
+        self.talk = talk
+        """Whether this daemon knows ``talk`` (an older one answers «неизвестная команда»)."""
         self.status = dict(status or STATUS)
         self.requests: list[dict[str, Any]] = []
         self._server: asyncio.base_events.Server | None = None
@@ -83,8 +87,11 @@ class DaemonPeer:
                 reply["result"] = {"reply": f"Демон слышал: {message['text']}",
                                    "emotion": "happy", "engine": "scripted",
                                    "timings_ms": {"reply_done": 12.0}}  # fmt: skip
+            elif cmd == "talk" and self.talk:
+                reply["result"] = {"listening": True}
             elif cmd not in {"subscribe", "speak", "persona", "reload", "pause", "resume"}:
-                reply = {"id": message.get("id"), "ok": False, "error": f"unknown {cmd}"}
+                error = f"неизвестная команда {cmd!r} (есть: reload, say_as_child, speak)"
+                reply = {"id": message.get("id"), "ok": False, "error": error}
             writer.write((json.dumps(reply, ensure_ascii=False) + "\n").encode())
             await writer.drain()
             if cmd == "subscribe":

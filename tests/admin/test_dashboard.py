@@ -1,19 +1,22 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import Static
 
 from kiosk.admin.app import AdminApp
-from kiosk.admin.dashboard import DashboardPane
+from kiosk.admin.dashboard import DashboardPane, limits_line
+from kiosk.admin.data import quiet_hours_active
 from kiosk.bench import store_report
+from kiosk.config import GeneralSettings, load_settings
 from kiosk.paths import Paths
 from kiosk.store import Store
 
 from .daemon_peer import DaemonPeer
-from .helpers import text_of
+from .helpers import text_of, wait_group
 
 
 async def _until(pilot, condition, tries: int = 50) -> None:  # type: ignore[no-untyped-def]
@@ -118,3 +121,74 @@ async def test_dashboard_says_how_to_run_the_bench_when_none_ran(admin_app: Admi
         await pilot.pause()
         shown = text_of(admin_app.query_one("#bench", Static))
         assert "ещё не запускали" in shown and "kiosk bench --quick" in shown
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "now", "quiet"),
+    [
+        ("21:30", "07:00", "23:00", True),
+        ("21:30", "07:00", "06:59", True),
+        ("21:30", "07:00", "07:00", False),
+        ("21:30", "07:00", "12:00", False),
+        ("13:00", "15:00", "14:10", True),
+        ("13:00", "15:00", "15:30", False),
+        ("", "", "23:00", False),
+    ],
+)
+def test_quiet_hours_span_midnight(start: str, end: str, now: str, quiet: bool) -> None:
+    assert quiet_hours_active(start, end, time.fromisoformat(now)) is quiet
+
+
+def test_limits_line_counts_minutes_against_the_daily_limit() -> None:
+    general = GeneralSettings(daily_limit_min=30, quiet_start="21:30", quiet_end="07:00")
+    assert "Лимит: 12 из 30 мин (осталось 18)" in limits_line(general, 12 * 60, time(12, 0))
+    assert "тихие часы 21:30–07:00" in limits_line(general, 0, time(12, 0))
+    late = limits_line(general, 31 * 60, time(22, 0))
+    assert "исчерпан" in late and "сейчас" in late
+    assert "Лимита на день нет" in limits_line(GeneralSettings(), 0)
+
+
+async def test_dashboard_shows_todays_limit_and_quiet_hours(
+    kiosk_env: tuple[Path, Paths],
+) -> None:
+    config, paths = kiosk_env
+    with config.open("a", encoding="utf-8") as f:
+        f.write('\n[general]\ndaily_limit_min = 60\nquiet_start = "00:00"\nquiet_end = "23:59"\n')
+    app = AdminApp(load_settings(config), paths, reconnect_s=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        limits = app.query_one("#limits", Static)
+        shown = text_of(limits)
+        assert "из 60 мин" in shown and "тихие часы 00:00–23:59: сейчас" in shown
+        assert limits.region.bottom <= 23 and limits.region.right <= 80
+
+
+@pytest.mark.parametrize(
+    ("knows_talk", "expected"),
+    [(True, "Аня слушает"), (False, "ещё не умеет «Говорить»")],
+)
+async def test_talk_opens_listening_or_says_the_daemon_cannot(
+    admin_app: AdminApp, kiosk_env: tuple[Path, Paths], knows_talk: bool, expected: str
+) -> None:
+    _, paths = kiosk_env
+    notes: list[str] = []
+    peer = await DaemonPeer(paths.socket_path, talk=knows_talk).start()
+    try:
+        async with admin_app.run_test() as pilot:
+            admin_app.notify = lambda message, **_: notes.append(message)  # type: ignore[method-assign]
+            await pilot.press("t")
+            await wait_group(admin_app, "daemon-command")
+            await pilot.pause()
+    finally:
+        await peer.stop()
+    assert any(r["cmd"] == "talk" for r in peer.requests)
+    assert any(expected in note for note in notes), notes
+
+
+async def test_talk_without_the_daemon_is_explained(admin_app: AdminApp) -> None:
+    notes: list[str] = []
+    async with admin_app.run_test() as pilot:
+        admin_app.notify = lambda message, **_: notes.append(message)  # type: ignore[method-assign]
+        await pilot.press("t")
+        await wait_group(admin_app, "daemon-command")
+    assert any("только когда демон запущен" in note for note in notes), notes
