@@ -106,6 +106,14 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
         # The local CPU (or CUDA) build of torch first, so coqui-tts never pulls another one.
         "${PIP[@]}" install -q "torch==2.13.0"
         "${PIP[@]}" install -q -e ".[voice-clone]"
+        # coqui-tts imports torchaudio, and no torchaudio wheel matches torch 2.13 yet:
+        # check that it really loads instead of leaving a broken extra behind.
+        if ! "$VENV/bin/python" -c "import TTS.api" 2>/dev/null; then
+            say "Coqui TTS установлен, но не загружается: ему нужен torchaudio той же версии, что torch."
+            say "Своя модель голоса работает без него: kiosk voice train. Для XTTS поставьте пару"
+            say "torch==2.11.0 torchaudio==2.11.0 (и torchcodec) в $VENV вручную."
+            exit 1
+        fi
     fi
     echo "$want" > "$STAMP"
 else

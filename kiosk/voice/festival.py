@@ -14,11 +14,36 @@ from kiosk.events import LipSyncTrack
 from kiosk.voice.base import Synthesis
 from kiosk.voice.lipsync import track_from_audio
 
-__all__ = ["FestivalSynthesizer"]
+__all__ = ["EMOTION_TAPE_SPEED", "FestivalSynthesizer"]
 
 _LOGGER = logging.getLogger(__name__)
 
 _INSTALL_HINT = "установите Festival и русский голос: sudo apt install festival festvox-ru"
+
+EMOTION_TAPE_SPEED: dict[str, float] = {
+    "happy": 1.06,
+    "excited": 1.1,
+    "surprised": 1.05,
+    "sad": 0.9,
+    "calm": 0.95,
+    "sleepy": 0.88,
+    "tired": 0.9,
+}
+"""Emotion → playback-speed factor; above 1 is faster and higher, like a faster tape.
+
+The clunits voice concatenates recorded units and takes no pitch or duration
+targets, so emotion is applied afterwards by resampling the audio.
+"""
+
+
+def _change_tape_speed(pcm: bytes, rate: int, factor: float) -> bytes:
+    """``pcm`` played ``factor`` times faster (pitch rises with it), at the same rate."""
+    import numpy as np
+    import soxr
+
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+    faster = soxr.resample(samples, rate * factor, rate)
+    return np.round(np.clip(faster, -1.0, 32767 / 32768) * 32768.0).astype("<i2").tobytes()
 
 
 class FestivalSynthesizer:
@@ -34,8 +59,7 @@ class FestivalSynthesizer:
     def synthesize(self, text: str, emotion: str = "neutral") -> Synthesis:
         """Speak already-normalised ``text``; empty text gives an empty Synthesis.
 
-        ``emotion`` is ignored: the clunits voice plays recorded units and takes no
-        Duration_Stretch or pitch target.
+        ``emotion`` changes speed and pitch together (``EMOTION_TAPE_SPEED``).
         """
         if not text.strip():
             return Synthesis(b"", 16000, LipSyncTrack(rate=100.0, openness=()))
@@ -76,4 +100,7 @@ class FestivalSynthesizer:
                 pcm, rate = read_wav(target)
             except AudioFormatError as exc:
                 raise ModelMissing(f"Festival не выдал звук: {exc.message}", _INSTALL_HINT) from exc
+        factor = EMOTION_TAPE_SPEED.get(emotion, 1.0)
+        if factor != 1.0:
+            pcm = _change_tape_speed(pcm, rate, factor)
         return Synthesis(pcm, rate, track_from_audio(pcm, rate))

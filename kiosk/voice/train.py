@@ -1,8 +1,9 @@
-"""Fine-tuning plans: a Coqui XTTS-v2 (or VITS) run configured from an enrolled dataset.
+"""Fine-tuning plans for Coqui's XTTS-v2 (or VITS) recipe, sized to an enrolled dataset.
 
-Only the plan is made here (hyper-parameters sized to the dataset, paths, what is
-missing). The training itself needs the ``voice-clone`` extra (coqui-tts, torch)
-and the base weights; without them ``check_ready`` says what to import.
+Only the plan is made here (hyper-parameters, paths, what is missing): the XTTS
+run itself needs a GPU, the ``voice-clone`` extra and the XTTS-v2 weights, and
+``check_ready`` says what to install or import. The training that runs in kiosk
+itself (a compact acoustic model) is ``kiosk.voice.trainer``.
 """
 
 from __future__ import annotations

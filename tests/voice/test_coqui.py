@@ -57,7 +57,9 @@ def test_missing_xtts_weights_name_the_import_command(tmp_path: Path) -> None:
     _enrolled(tmp_path)
     with pytest.raises(ModelMissing) as caught:
         make_synthesizer(VoiceSettings(engine="coqui", voice="anya"), _paths(tmp_path))
-    assert "kiosk models import" in caught.value.hint and "XTTS-v2" in caught.value.hint
+    hint = caught.value.hint
+    assert "kiosk models import" in hint and "XTTS-v2" in hint
+    assert all(name in hint for name in ("model.pth", "config.json", "vocab.json"))
 
 
 def test_incomplete_or_foreign_checkpoint_is_refused(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -202,8 +203,16 @@ def test_cli_enroll_asks_consent_and_refuses_without_it(
     assert "годной речи" in agreed.output
     listed = runner.invoke(main, ["voice", "list", "--json"], env=env)
     assert json.loads(listed.output)[0]["consent"] is True
-    train = runner.invoke(main, ["voice", "train", "--name", "anya"], env=env)
+    train = runner.invoke(main, ["voice", "train", "--name", "anya", "--recipe", "xtts"], env=env)
     assert train.exit_code == 1
     assert "--voice-clone" in train.output or "kiosk models import" in train.output
     plan = json.loads((voice / "train-xtts" / "plan.json").read_text())
     assert plan["clips"] == 1 and plan["sample_rate"] == 22050
+    if importlib.util.find_spec("torch") is not None:
+        args = ["voice", "train", "--name", "anya", "--tiny", "--steps", "2", "--json"]
+        tiny = runner.invoke(main, args, env=env)
+        assert tiny.exit_code == 0, tiny.output
+        assert json.loads(tiny.stdout)["clips"] == 1
+        assert (voice / "train-tiny" / "last.pt").is_file()
+        listed = runner.invoke(main, ["voice", "list", "--json"], env=env)
+        assert json.loads(listed.output)[0]["checkpoints"] == ["train-tiny"]

@@ -122,3 +122,21 @@ def test_library_synthesis_is_safe_from_several_threads():
     # audio mixed up between threads would be far longer or shorter.
     assert [s.duration for s in got] == pytest.approx(expected, abs=0.08)
     assert all(is_speech(s.pcm) for s in got)
+
+
+@requires_espeak
+@pytest.mark.parametrize("use_library", [True, False])
+def test_excited_speech_is_higher_pitched_than_sad(use_library):
+    import soxr
+
+    from kiosk.voice.enroll.audio import pitch_range
+
+    synth = EspeakSynthesizer(use_library=use_library)
+    text = "Сегодня мы пойдём гулять в большой зелёный парк."
+
+    def median_f0(emotion: str) -> float:
+        speech = synth.synthesize(text, emotion)
+        samples = soxr.resample(pcm_to_float(speech.pcm), speech.sample_rate, 16000)
+        return float(np.median(pitch_range(samples)))
+
+    assert median_f0("excited") > median_f0("sad") * 1.05

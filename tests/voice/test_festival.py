@@ -42,3 +42,22 @@ def test_festival_missing_binary_says_how_to_install(monkeypatch):
 def test_festival_empty_text_is_empty():
     assert FestivalSynthesizer().synthesize("").pcm == b""
     assert FestivalSynthesizer().name == "festival:msu_ru_nsh_clunits"
+
+
+def _median_pitch(synthesis) -> float:
+    import soxr
+
+    from kiosk.voice.enroll.audio import pitch_range
+
+    samples = soxr.resample(pcm_to_float(synthesis.pcm), synthesis.sample_rate, 16000)
+    return float(np.median(pitch_range(samples)))
+
+
+@requires_festival
+def test_happy_festival_speech_is_faster_and_higher_than_sad():
+    synth = FestivalSynthesizer()
+    text = "Сегодня мы пойдём гулять в парк."
+    happy, sad = synth.synthesize(text, "happy"), synth.synthesize(text, "sad")
+    assert sad.duration > happy.duration * 1.1
+    assert _median_pitch(happy) > _median_pitch(sad) * 1.1
+    assert happy.track.duration == pytest.approx(happy.duration, abs=0.011)
