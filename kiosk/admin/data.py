@@ -246,11 +246,6 @@ def quiet_hours_active(start: str, end: str, now: time | None = None) -> bool:
     Empty start or end: no quiet hours. ``end`` earlier than ``start`` spans midnight;
     the start minute is inside, the end minute outside.
     """
-    if not start or not end:
-        return False
-    moment = now or datetime.now().time()
-    begin, finish = time.fromisoformat(start), time.fromisoformat(end)
-    current = moment.replace(second=0, microsecond=0)
-    if begin <= finish:
-        return begin <= current < finish
-    return current >= begin or current < finish
+    from kiosk.daemon.policy import in_quiet_hours
+
+    return in_quiet_hours(now or datetime.now().time(), start, end)
