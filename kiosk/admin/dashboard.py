@@ -327,7 +327,7 @@ class DashboardPane(Pane):
             alerts.display = False
         today = data.today_figures(store)
         daemon = (self.status or {}) if not self.stale else {}
-        seconds = float(daemon.get("talk_seconds_today") or today.talk_seconds)
+        seconds = today.talk_seconds
         turns = int(daemon.get("turns_today") or today.child_turns)
         self.query_one("#today", Static).update(
             tr(

@@ -116,22 +116,24 @@ class TodayFigures:
     child_turns: int
     """Things the child said today."""
     talk_seconds: float
-    """Sum of today's conversations' lengths, in seconds."""
+    """Seconds of talk today as the daily limit counts them."""
 
 
 def today_figures(store: Store, today: date | None = None) -> TodayFigures:
-    """How much the child talked today (local day)."""
+    """How much the child talked today (local day).
+
+    Talk time is the daemon's own count for the daily limit (the child's speech plus
+    the part of Аня's replies that played), so the parent sees the figure the limit uses.
+    """
+    from kiosk.daemon.policy import talk_seconds_since
+
     day = today or datetime.now().astimezone().date()
     conversations = store.conversations(limit=10_000, day=day)
     child_turns = 0
-    seconds = 0.0
     for conversation in conversations:
-        turns = store.turns(conversation.id)
-        child_turns += sum(1 for t in turns if t.role == "child")
-        end = conversation.ended_at or (turns[-1].created_at if turns else None)
-        if end is not None:
-            seconds += max(0.0, (end - conversation.started_at).total_seconds())
-    return TodayFigures(len(conversations), child_turns, seconds)
+        child_turns += sum(1 for t in store.turns(conversation.id) if t.role == "child")
+    midnight = datetime.combine(day, time()).astimezone()
+    return TodayFigures(len(conversations), child_turns, talk_seconds_since(store, midnight))
 
 
 def latency_series(store: Store, stages: Sequence[str], limit: int = 40) -> dict[str, list[float]]:

@@ -192,3 +192,24 @@ async def test_talk_without_the_daemon_is_explained(admin_app: AdminApp) -> None
         await pilot.press("t")
         await wait_group(admin_app, "daemon-command")
     assert any("только когда демон запущен" in note for note in notes), notes
+
+
+def test_todays_talk_time_is_the_figure_the_daily_limit_counts(tmp_path: Path) -> None:
+    from kiosk.admin.data import today_figures
+    from kiosk.daemon.policy import CHILD_SPEECH_MARK, REPLY_AUDIO_MARK, TalkPolicy
+
+    with Store.open(tmp_path / "kiosk.db") as store:
+        conversation = store.start_conversation("anya")
+        store.add_turn(conversation, "child", "Привет!")
+        store.add_turn(
+            conversation,
+            "avatar",
+            "Привет! Как дела?",
+            timings={CHILD_SPEECH_MARK: 1500.0, REPLY_AUDIO_MARK: 2500.0},
+        )
+        figures = today_figures(store)
+        policy = TalkPolicy(GeneralSettings(daily_limit_min=1), store)
+        assert figures.child_turns == 1
+        assert figures.talk_seconds == pytest.approx(4.0)
+        assert figures.talk_seconds == pytest.approx(policy.talk_seconds_today())
+        assert "исчерпан" in limits_line(GeneralSettings(daily_limit_min=1), 60.0, time(12, 0))
