@@ -98,6 +98,23 @@ class DrawnFace:
         self._veil.fill(SLEEP_DIM)
         self._sprites = _SpriteCache(_CACHE_SIZE)
 
+    def mouth_region(self) -> tuple[int, int, int, int]:
+        """Box (x0, y0, x1, y1, frame pixels) the mouth fills when open, head still.
+
+        For measuring the mouth in rendered video (``kiosk.avatar.sync``).
+        """
+        cx, cy = MOUTH_CENTRE
+        return self._box(cx - 22, cy - 4, cx + 22, cy + 40)
+
+    def eye_region(self) -> tuple[int, int, int, int]:
+        """Box (x0, y0, x1, y1, frame pixels) around both eyes and brows, head still."""
+        (lx, ly), (rx, _) = EYE_CENTRES
+        return self._box(lx - 40, BROW_Y - 20, rx + 40, ly + 36)
+
+    def _box(self, x0: float, y0: float, x1: float, y1: float) -> tuple[int, int, int, int]:
+        s = self._scale
+        return (round(x0 * s), round(y0 * s), round(x1 * s), round(y1 * s))
+
     # --- the frame --------------------------------------------------------
 
     def draw(self, pose: FacePose, t: float) -> pygame.Surface:

@@ -95,11 +95,14 @@ def prepare(
             raise click.ClickException("Без согласия аватар не создан; ничего не записано.")
         consent = "prompt"
     started = time.monotonic()
+    threads = app.settings.avatar.enhance_threads or None
     with _Progress() as progress:
         done = prepare_avatar(
-            photo, app.paths.avatars_dir, name, consent, enhance=enhance, progress=progress
+            photo, app.paths.avatars_dir, name, consent, enhance, progress, threads
         )
     face = done.aligned
+    for warning in done.warnings:
+        click.secho(f"Внимание: {warning}", fg="yellow")
     click.echo(f"Аватар «{name}» готов: {done.folder}")
     detail = f"лицо {face.native_px:.0f} пикс."
     if face.enhanced:
@@ -109,65 +112,153 @@ def prepare(
 
 
 @avatar.command()
-@click.option("--name", default=None, help="Asset to show (default: the configured one).")
+@click.option(
+    "--asset",
+    "--name",
+    "name",
+    default=None,
+    help="Prepared photo asset to show (default: the configured one, else the drawn face).",
+)
+@click.option(
+    "--sheet",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write a contact sheet PNG: states, mouth shapes, emotions, blinks, gaze.",
+)
+@click.option(
+    "--strip",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write a PNG strip of frames from a talking clip.",
+)
 @click.option(
     "--out",
     "out",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="PNG contact sheet or MP4 clip (default: <data>/out/avatar-preview.png).",
+    help="MP4 talking clip (or a .png contact sheet, like --sheet).",
 )
+@click.option("--side", type=click.IntRange(128, 1024), default=None, help="Sheet cell, pixels.")
 @click.option("--text", default="Привет! Я Аня. Давай поговорим?", help="What the clip says.")
 @pass_app
-def preview(app: AppContext, name: str | None, out: Path | None, text: str) -> None:
-    """A contact sheet (PNG) or a short talking clip (MP4) of the avatar."""
+def preview(
+    app: AppContext,
+    name: str | None,
+    sheet: Path | None,
+    strip: Path | None,
+    out: Path | None,
+    side: int | None,
+    text: str,
+) -> None:
+    """Contact sheet (PNG), talking clip (MP4) and its frame strip (PNG) of the avatar.
+
+    Without options: the contact sheet at <data>/out/avatar-preview.png.
+    """
     from kiosk.avatar import make_renderer
 
+    clip: Path | None = None
+    if out is not None:
+        if out.suffix.lower() == ".png":
+            if sheet is not None:
+                raise click.BadParameter("лист уже задан в --sheet", param_hint="--out")
+            sheet = out
+        elif out.suffix.lower() == ".mp4":
+            clip = out
+        else:
+            raise click.BadParameter("нужен файл .png или .mp4", param_hint="--out")
+    for path, flag in ((sheet, "--sheet"), (strip, "--strip")):
+        if path is not None and path.suffix.lower() != ".png":
+            raise click.BadParameter("нужен файл .png", param_hint=flag)
+    if sheet is None and clip is None and strip is None:
+        sheet = app.paths.output_dir / "avatar-preview.png"
     settings = app.settings.avatar
     if name:
         settings = settings.model_copy(update={"photo_asset": name})
-    renderer = make_renderer(settings, app.paths.avatars_dir)
-    out = out or app.paths.output_dir / "avatar-preview.png"
-    if out.suffix.lower() == ".mp4":
-        _clip(app, renderer, out, text)
-    elif out.suffix.lower() == ".png":
-        from kiosk.avatar.photo.sheet import save_photo_sheet
+        _check_asset(app, name)
+    if sheet is not None:
+        from kiosk.avatar.sheet import contact_sheet, save_png
 
-        save_photo_sheet(renderer, out)
-    else:
-        raise click.BadParameter("нужен файл .png или .mp4", param_hint="--out")
-    click.echo(f"Готово: {out}")
+        cell = settings.model_copy(update={"size": side or settings.size})
+        save_png(contact_sheet(make_renderer(cell, app.paths.avatars_dir)).surface, sheet)
+        click.echo(f"Лист с кадрами: {sheet}")
+    if clip is not None or strip is not None:
+        renderer = make_renderer(settings, app.paths.avatars_dir)
+        _clip(app, renderer, clip, strip, text)
 
 
-def _clip(app: AppContext, renderer: object, out: Path, text: str) -> None:
-    """Say ``text`` with the configured voice and render the face saying it."""
+def _check_asset(app: AppContext, name: str) -> None:
+    """A clear error for an asset name that was never prepared (not a silent drawn face)."""
+    from kiosk.avatar.photo.asset import list_assets
+
+    folder = Path(name).expanduser()
+    if folder.is_absolute() or (folder / "asset.toml").is_file():
+        return
+    known = list_assets(app.paths.avatars_dir)
+    if name not in known:
+        have = ", ".join(known) if known else "нет ни одного"
+        raise click.ClickException(
+            f"Аватар «{name}» не подготовлен (есть: {have}); сделайте: kiosk avatar prepare ФОТО"
+        )
+
+
+def _clip(
+    app: AppContext, renderer: object, clip: Path | None, strip: Path | None, text: str
+) -> None:
+    """Say ``text`` with the configured voice, render the face saying it, measure A/V sync.
+
+    The mouth follows the voice's own lip-sync timeline (``render_speech_clip``);
+    ``strip`` gets frames of the spoken part.
+    """
+    import tempfile
+
     from kiosk.audio.wav import write_wav
-    from kiosk.avatar.animator import Animator
     from kiosk.avatar.base import AvatarRenderer
-    from kiosk.avatar.video import render_video
-    from kiosk.events import State
+    from kiosk.avatar.sheet import decode_frames, frame_strip, save_png
+    from kiosk.avatar.sync import measure_av_offset
+    from kiosk.avatar.video import render_speech_clip
+    from kiosk.events import LipSyncTrack
     from kiosk.voice import make_synthesizer, speak
 
     assert isinstance(renderer, AvatarRenderer)
     speech = speak(make_synthesizer(app.settings.voice, app.paths), text, "happy")
     if speech is None:
         raise click.ClickException("Нечего сказать: текст пустой")
-    lead = 0.4
-    wav = out.with_suffix(".wav")
-    pad = b"\0\0" * round(lead * speech.sample_rate)
-    write_wav(wav, pad + speech.pcm, speech.sample_rate)
-    animator = Animator(seed=3)
-    animator.set_state(State.LISTENING, at=0.0)
-    animator.set_state(State.SPEAKING, at=lead)
-    animator.add_speech(lead, speech.track, "happy")
-    try:
-        render_video(
-            animator,
-            renderer,
-            out,
-            lead + speech.duration + 0.5,
-            app.settings.avatar.fps,
-            audio_wav=wav,
-        )
-    finally:
-        wav.unlink(missing_ok=True)
+    lead = 0.4  # the face listens a moment before it speaks
+    track = speech.track
+    pad = round(lead * track.rate)
+    track = LipSyncTrack(
+        track.rate,
+        (0.0,) * pad + tuple(track.openness),
+        tuple((start + pad / track.rate, label) for start, label in track.visemes),
+    )
+    silence = b"\0\0" * round(pad / track.rate * speech.sample_rate)
+    with tempfile.TemporaryDirectory(prefix="kiosk-clip-") as tmp:
+        wav = Path(tmp) / "speech.wav"
+        write_wav(wav, silence + speech.pcm, speech.sample_rate)
+        video = clip or Path(tmp) / "clip.mp4"
+        fps = app.settings.avatar.fps
+        render_speech_clip(renderer, wav, video, fps, "happy", track=track)
+        mouth = _mouth_region(renderer)
+        if clip is not None:
+            click.echo(f"Ролик: {clip} ({speech.duration + lead:.1f} с, {fps} кадр/с)")
+            if mouth is not None:
+                offset = measure_av_offset(clip, mouth)
+                onsets = (
+                    f"начала слов до {offset.worst_onset_ms:.0f} мс"
+                    if offset.onset_ms
+                    else "начал слов не найдено"
+                )
+                click.echo(
+                    f"Рассинхрон звука и губ: {offset.xcorr_ms:+.0f} мс (взаимная корреляция), "
+                    f"{onsets} (кадр {offset.frame_ms:.0f} мс; норма ≤ 40 мс)"
+                )
+        if strip is not None and mouth is not None:
+            frames = decode_frames(video)
+            span = (round(lead * fps), round((lead + speech.duration) * fps))
+            save_png(frame_strip(frames, mouth, span=span), strip)
+            click.echo(f"Кадры ролика: {strip}")
+
+
+def _mouth_region(renderer: object) -> tuple[int, int, int, int] | None:
+    region = getattr(renderer, "mouth_region", None)
+    return region() if callable(region) else None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -48,10 +50,53 @@ def test_prepare_with_consent_then_preview_sheet(
     assert "готов" in result.output
     assert 'how = "prompt"' in (env / "avatars" / "astro" / "asset.toml").read_text()
     sheet = tmp_path / "sheet.png"
-    result = CliRunner().invoke(main, ["avatar", "preview", "--name", "astro", "--out", str(sheet)])
+    args = ["avatar", "preview", "--asset", "astro", "--sheet", str(sheet), "--side", "160"]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    with Image.open(sheet) as im:
-        assert im.size == (5 * 512, 3 * (512 + 512 // 9))
+    with Image.open(sheet) as im:  # not enhanced: no comparison row, four rows of poses
+        assert im.size == (5 * 160, 4 * (160 + 18))
+        cells = np.asarray(im.convert("RGB"))
+    drawn = CliRunner().invoke(main, ["avatar", "preview", "--sheet", str(tmp_path / "d.png")])
+    assert drawn.exit_code == 0, drawn.output
+    with Image.open(tmp_path / "d.png") as im:  # the drawn face is another picture
+        assert im.size == (5 * 512, 4 * (512 + 512 // 9))
+    assert cells[:160, :160].std() > 20  # a photo, not a blank cell
+
+
+def test_turned_face_is_warned_about_in_russian_and_still_built(env: Path, tmp_path: Path) -> None:
+    photo = tmp_path / "camera.png"
+    Image.fromarray(skdata.camera()).save(photo)
+    result = CliRunner().invoke(
+        main, ["avatar", "prepare", str(photo), "--yes", "--no-enhance"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert "лицо повёрнуто — лучше фото анфас" in result.output
+    assert (env / "avatars" / "camera" / "asset.toml").is_file()
+
+
+def test_preview_of_an_unknown_asset_says_how_to_make_one(env: Path) -> None:
+    result = CliRunner().invoke(main, ["avatar", "preview", "--asset", "nobody"])
+    assert result.exit_code != 0
+    assert "не подготовлен" in result.output and "kiosk avatar prepare" in result.output
+
+
+def test_preview_clip_follows_the_voice_and_reports_its_av_offset(
+    env: Path, tmp_path: Path
+) -> None:
+    clip, strip = tmp_path / "clip.mp4", tmp_path / "strip.png"
+    args = ["avatar", "preview", "--out", str(clip), "--strip", str(strip)]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    found = re.search(r"Рассинхрон звука и губ: ([+-]\d+) мс.*до (\d+) мс", result.output)
+    assert found, result.output
+    assert abs(int(found[1])) <= 40 and int(found[2]) <= 40
+    assert clip.is_file() and not list(tmp_path.glob("*.wav"))
+    with Image.open(strip) as im:
+        frames = np.asarray(im.convert("RGB")).astype(int)
+    assert frames.shape == (136, 10 * 136, 3)
+    lower = [frames[80:, i * 136 : (i + 1) * 136] for i in range(10)]  # the mouth's half
+    moving = sum(np.abs(a - b).mean() > 1.0 for a, b in zip(lower, lower[1:], strict=False))
+    assert moving >= 5  # the mouth moves through the spoken part
 
 
 def test_prepare_without_a_face_says_what_to_do(env: Path, tmp_path: Path) -> None:

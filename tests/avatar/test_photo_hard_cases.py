@@ -1,4 +1,4 @@
-"""Hard photos become avatars too: glasses, downcast eyes on a small turned face, teeth."""
+"""Hard photos become avatars too: glasses, a small turned face with downcast eyes (warned)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,13 @@ from kiosk.avatar.base import FacePose  # noqa: E402
 from kiosk.avatar.photo import prepare_avatar  # noqa: E402
 from kiosk.avatar.photo.asset import MARGIN  # noqa: E402
 from kiosk.avatar.photo.detect import find_one_face  # noqa: E402
+from kiosk.avatar.photo.pose import (  # noqa: E402
+    DOWNCAST_WARNING,
+    TURNED_ABOVE_DEG,
+    TURNED_WARNING,
+    pose_warnings,
+)
+from kiosk.avatar.photo.prepare import Prepared  # noqa: E402
 from kiosk.avatar.photo.renderer import PhotoFace  # noqa: E402
 from kiosk.events import State  # noqa: E402
 
@@ -60,13 +67,11 @@ def test_face_with_glasses_gets_an_asset_that_blinks_and_talks(tmp_path: Path) -
     assert np.abs(still[mouth] - talk[mouth]).mean() > 8
 
 
-@pytest.mark.slow
-def test_small_turned_face_with_downcast_eyes_is_enhanced_and_animated(tmp_path: Path) -> None:
-    # scikit-image's "camera" (CC0, Lav Varshney): a man looking down into a camera,
-    # face in three-quarter profile, about 76 px wide, black and white.
-    photo = tmp_path / "camera.png"
-    Image.fromarray(skdata.camera()).save(photo)
-    done = prepare_avatar(photo, tmp_path / "avatars", "camera", consent="--yes")
+@pytest.mark.slow  # Real-ESRGAN once per session: ~6 s alone, ~16 s under load
+def test_small_turned_face_with_downcast_eyes_is_enhanced_and_animated(
+    camera_face: Prepared,
+) -> None:
+    done = camera_face  # scikit-image's "camera": 76 px, three-quarter profile, looking down
     assert done.aligned.enhanced and done.aligned.native_px < 300
     assert done.asset.meta["gaze"]["y"] > 0.0  # the mesh sees the eyes looking down
     face = PhotoFace(done.folder, 512)
@@ -76,3 +81,24 @@ def test_small_turned_face_with_downcast_eyes_is_enhanced_and_animated(tmp_path:
     assert np.abs(closed[mouth] - opened[mouth]).mean() > 4
     spread = np.abs(opened[mouth] - opened[mouth].mean(axis=2, keepdims=True)).max()
     assert spread <= 3  # a grey photo gets a grey mouth, not a red one
+
+
+@pytest.mark.slow  # Real-ESRGAN once per session: ~6 s alone, ~16 s under load
+def test_turned_face_is_prepared_with_a_russian_warning(camera_face: Prepared) -> None:
+    assert TURNED_WARNING in camera_face.warnings
+    assert "лицо повёрнуто — лучше фото анфас" in TURNED_WARNING
+    assert abs(camera_face.asset.meta["face"]["yaw_deg"]) > TURNED_ABOVE_DEG
+    assert (camera_face.folder / "asset.toml").is_file()  # built all the same
+
+
+def test_eyes_looking_far_down_are_warned_about() -> None:
+    from kiosk.avatar.photo import landmarks as lm
+    from kiosk.avatar.photo.detect import find_one_face
+
+    pts = find_one_face(skdata.astronaut())
+    assert DOWNCAST_WARNING not in pose_warnings(pts)
+    radius = np.linalg.norm(pts[lm.IRIS_RIGHT_RING[0]] - pts[lm.IRIS_RIGHT])
+    low = pts.copy()
+    low[468:478, 1] += 0.9 * radius  # the irises sink towards the lower lids
+    assert DOWNCAST_WARNING in pose_warnings(low)
+    assert TURNED_WARNING not in pose_warnings(low)

@@ -17,6 +17,7 @@ from PIL import Image  # noqa: E402
 from kiosk.avatar.photo import ASSET_VERSION, PhotoRejected, load_asset, prepare_avatar  # noqa: E402
 from kiosk.avatar.photo.asset import CANVAS, EYE_LEVELS, MOUTH_LEVELS, MOUTH_VARIANTS  # noqa: E402
 from kiosk.avatar.photo.enhance import laplacian_variance  # noqa: E402
+from kiosk.avatar.photo.prepare import Prepared  # noqa: E402
 
 
 def _save(rgb: np.ndarray, path: Path) -> Path:
@@ -117,19 +118,36 @@ def test_face_too_small_is_rejected(tmp_path: Path) -> None:
         prepare_avatar(photo, tmp_path / "avatars", "far", consent="--yes")
 
 
-@pytest.mark.slow
-def test_tiny_face_is_enhanced_sharper_than_bicubic(tmp_path: Path) -> None:
+@pytest.mark.slow  # Real-ESRGAN once per session: ~6 s alone, ~16 s under load
+def test_tiny_face_is_enhanced_sharper_than_bicubic(
+    tiny_face: Prepared, tiny_face_photo: np.ndarray
+) -> None:
     from kiosk.avatar.photo.detect import find_one_face
     from kiosk.avatar.photo.prepare import align_face
 
-    face = np.asarray(Image.fromarray(skdata.astronaut()[20:260, 110:350]).resize((96, 96)))
-    photo = _save(face, tmp_path / "tiny.png")
-    done = prepare_avatar(photo, tmp_path / "avatars", "tiny", consent="--yes")
+    done = tiny_face
     assert done.aligned.enhanced  # chosen automatically: the face is small
     meta = tomllib.loads((done.folder / "asset.toml").read_text(encoding="utf-8"))
     assert meta["face"]["enhanced"] is True
-    bicubic = align_face(face, find_one_face(face), enhance=False)
+    bicubic = align_face(tiny_face_photo, find_one_face(tiny_face_photo), enhance=False)
     q = CANVAS // 4
     sharp = laplacian_variance(done.asset.base[q : 3 * q, q : 3 * q])
     soft = laplacian_variance(bicubic.image[q : 3 * q, q : 3 * q])
     assert sharp > 3 * soft
+    kept = load_asset(done.folder).before  # the sheet compares against this one
+    assert kept is not None
+    assert np.abs(kept.astype(int) - bicubic.image).mean() < 2
+
+
+def test_frontal_face_gets_no_warning_and_its_yaw_is_recorded(
+    prepared: tuple[Path, Path],
+) -> None:
+    from kiosk.avatar.photo.detect import find_one_face
+    from kiosk.avatar.photo.pose import head_yaw_deg, pose_warnings
+
+    pts = find_one_face(skdata.astronaut())
+    assert abs(head_yaw_deg(pts)) < 10
+    assert pose_warnings(pts) == ()
+    meta = tomllib.loads((prepared[1] / "asset.toml").read_text(encoding="utf-8"))
+    assert abs(meta["face"]["yaw_deg"]) < 10
+    assert load_asset(prepared[1]).before is None  # not enhanced: nothing to compare

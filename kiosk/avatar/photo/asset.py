@@ -5,7 +5,9 @@ created, geometry), ``base.png`` (the aligned face on a canvas a little larger
 than the frame, so the head can move), ``mesh.npz`` (478 landmarks and the
 triangles) and ``frames.npz`` (mouth patches per variant × openness, eye patches
 per brow variant × openness, open eyes per brow variant × gaze step, with their
-boxes). Version 1 assets (no gaze patches) still load; their eyes do not move.
+boxes), and for an enhanced face ``before.png`` (the plain bicubic canvas, for
+comparison on the contact sheet). Version 1 assets (no gaze patches) still load;
+their eyes do not move.
 """
 
 from __future__ import annotations
@@ -108,6 +110,8 @@ class PhotoAsset:
     """Brow variant → EYE_LEVELS×h×w×3 patches for ``eye_box`` (index 0 shut)."""
     gaze: dict[str, np.ndarray] = field(default_factory=dict)
     """Brow variant → len(GAZE_STEPS)×h×w×3 open-eye patches for ``eye_box`` (may be empty)."""
+    before: np.ndarray | None = None
+    """CANVAS×CANVAS×3 RGB: the face upscaled plainly (bicubic) when ``base`` was enhanced."""
     meta: dict[str, Any] = field(default_factory=dict)
     """What ``asset.toml`` says (version, source, consent, created, timings)."""
     folder: Path | None = None
@@ -154,6 +158,8 @@ def save_asset(asset: PhotoAsset, avatars_dir: Path) -> Path:
     try:
         tmp.chmod(0o755)  # mkdtemp makes it private; the daemon user must read it
         (tmp / "base.png").write_bytes(_png(asset.base))
+        if asset.before is not None:
+            (tmp / "before.png").write_bytes(_png(asset.before))
         np.savez_compressed(tmp / "mesh.npz", landmarks=asset.landmarks, triangles=asset.triangles)
         frames: dict[str, np.ndarray] = {
             "mouth_box": np.array(asset.mouth_box),
@@ -199,6 +205,10 @@ def load_asset(folder: Path) -> PhotoAsset:
             )
         with Image.open(folder / "base.png") as im:
             base = np.asarray(im.convert("RGB"), dtype=np.uint8)
+        before = None
+        if (folder / "before.png").is_file():  # optional: only enhanced faces have it
+            with Image.open(folder / "before.png") as im:
+                before = np.asarray(im.convert("RGB"), dtype=np.uint8)
         with np.load(folder / "mesh.npz") as mesh:
             landmarks, triangles = mesh["landmarks"], mesh["triangles"]
         with np.load(folder / "frames.npz") as frames:
@@ -225,6 +235,7 @@ def load_asset(folder: Path) -> PhotoAsset:
         mouths=mouths,
         eyes=eyes,
         gaze=gaze if set(gaze) == set(eyes) else {},
+        before=before,
         meta=meta,
         folder=folder,
     )

@@ -29,6 +29,7 @@ from kiosk.avatar.photo.asset import (
 )
 from kiosk.avatar.photo.detect import find_one_face, load_photo, mesh_landmarks
 from kiosk.avatar.photo.enhance import SCALE, laplacian_variance, upscale_x4
+from kiosk.avatar.photo.pose import head_yaw_deg, pose_warnings
 from kiosk.avatar.photo.shapes import (
     brows_moved,
     eyes_moved,
@@ -84,6 +85,8 @@ class Aligned:
     """Laplacian variance of the plain (not enhanced) aligned face."""
     enhanced: bool
     enhance_s: float = 0.0
+    before: np.ndarray | None = None
+    """The plain (bicubic) canvas when ``image`` was enhanced, for comparison."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,8 @@ class Prepared:
     folder: Path
     aligned: Aligned
     seconds: float
+    warnings: tuple[str, ...] = ()
+    """Russian notes for the parent (turned face, downcast eyes); the asset is built anyway."""
 
 
 def _similarity(pts: np.ndarray, side: int) -> tuple[np.ndarray, float]:
@@ -134,11 +139,12 @@ def align_face(
     pts: np.ndarray,
     enhance: bool | None = None,
     progress: Progress | None = None,
+    threads: int | None = None,
 ) -> Aligned:
     """Crop and rotate the face onto the canvas; Real-ESRGAN when small or soft.
 
     ``enhance`` None decides by size (``ENHANCE_BELOW_PX``) and sharpness
-    (``SOFT_BELOW``); True or False forces it.
+    (``SOFT_BELOW``); True or False forces it. ``threads`` goes to ``upscale_x4``.
     """
     import cv2
 
@@ -153,7 +159,8 @@ def align_face(
         small, _ = _similarity(pts, side)
         crop = _warp(rgb, small, side)
         started = time.monotonic()
-        big = upscale_x4(crop, (lambda f: progress("улучшаю лицо", f)) if progress else None)
+        tick = (lambda f: progress("улучшаю лицо", f)) if progress else None
+        big = upscale_x4(crop, tick, threads)
         seconds = time.monotonic() - started
         inter = cv2.INTER_AREA if side * SCALE >= CANVAS else cv2.INTER_CUBIC
         image = cv2.resize(big, (CANVAS, CANVAS), interpolation=inter)
@@ -161,7 +168,8 @@ def align_face(
     found = mesh_landmarks(image)
     if found is None:  # the mesh saw it in the photo: carry those points over
         found = np.column_stack([pts, np.ones(len(pts))]) @ matrix.T
-    return Aligned(image, found, native, sharpness, bool(enhance), seconds)
+    before = plain if enhance else None
+    return Aligned(image, found, native, sharpness, bool(enhance), seconds, before)
 
 
 def _anchors(pts: np.ndarray) -> np.ndarray:
@@ -302,6 +310,7 @@ def build_asset(
         mouths={k: np.stack(v) for k, v in mouths.items()},
         eyes={k: np.stack(v) for k, v in eyes.items()},
         gaze=gaze,
+        before=aligned.before,
         meta=meta,
     )
 
@@ -345,12 +354,15 @@ def prepare_avatar(
     consent: str,
     enhance: bool | None = None,
     progress: Progress | None = None,
+    threads: int | None = None,
 ) -> Prepared:
     """Build and save the avatar asset ``name`` from ``photo``.
 
     ``consent`` says how the guardian agreed (``"prompt"`` or ``"--yes"``); it is
     recorded in ``asset.toml``. Raises ``PhotoRejected`` before anything is written
-    when the photo is unusable.
+    when the photo is unusable. A turned face or downcast eyes still give an
+    asset, with ``Prepared.warnings`` for the parent. ``threads``: Real-ESRGAN's
+    CPU threads (None: ``default_threads()``).
     """
     started = time.monotonic()
     photo = Path(photo)
@@ -361,7 +373,10 @@ def prepare_avatar(
     pts = find_one_face(rgb, name=f"фото {photo.name}")
     if progress:
         progress("ищу лицо", 1.0)
-    aligned = align_face(rgb, pts, enhance=enhance, progress=progress)
+    warnings = pose_warnings(pts)
+    for warning in warnings:
+        _LOGGER.info("photo %s: %s", photo.name, warning)
+    aligned = align_face(rgb, pts, enhance=enhance, progress=progress, threads=threads)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     meta: dict[str, object] = {
         "version": ASSET_VERSION,
@@ -379,6 +394,7 @@ def prepare_avatar(
             "sharpness": round(aligned.sharpness, 1),
             "enhanced": aligned.enhanced,
             "enhance_s": round(aligned.enhance_s, 2),
+            "yaw_deg": round(head_yaw_deg(pts), 1),
         },
         "geometry": {"canvas": CANVAS, "frame": FRAME},
     }
@@ -386,4 +402,4 @@ def prepare_avatar(
     folder = save_asset(asset, avatars_dir)
     seconds = time.monotonic() - started
     _LOGGER.info("avatar %s prepared in %.1f s", name, seconds)
-    return Prepared(asset=asset, folder=folder, aligned=aligned, seconds=seconds)
+    return Prepared(asset, folder, aligned, seconds, warnings)

@@ -107,6 +107,12 @@ class PhotoFace:
         x0, y0, x1, y1 = (int(v) for v in np.round(box))
         return (max(0, x0), max(0, y0), min(self.size, x1), min(self.size, y1))
 
+    def eye_region(self) -> tuple[int, int, int, int]:
+        """Box (x0, y0, x1, y1, frame pixels) around both eyes and brows of the still head."""
+        box = np.array(self.asset.eye_box, dtype=float) - MARGIN
+        x0, y0, x1, y1 = (int(v) for v in np.round(box * self._scale))
+        return (max(0, x0), max(0, y0), min(self.size, x1), min(self.size, y1))
+
     def draw(self, pose: FacePose, t: float) -> pygame.Surface:
         """Return the frame for ``pose`` at ``t`` seconds (the same surface every call)."""
         frame = self._frame
