@@ -177,5 +177,9 @@ class PhotoDialog(ModalScreen[str | None]):
         self.notify(
             tr("Аватар «{name}» готов за {s:.0f} с", name=name, s=done.seconds), markup=False
         )
+        for warning in done.warnings:
+            # From the photo's pose (a turned face, downcast eyes): the avatar is built,
+            # but the parent should know a front-facing photo would look better.
+            self.notify(warning, severity="warning", markup=False, timeout=15)
         self.dismiss(name)
         return name
