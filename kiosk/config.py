@@ -201,6 +201,9 @@ class BrainSettings(_Section):
     from scary or grown-up topics (war, horror, dating, money) with a gentle redirect."""
     parent_alerts: bool = True
     """Record an alert for the parent when the child mentions danger, self-harm or abuse."""
+    safety_model: bool = True
+    """After the word lists, ask the small learned classifier (content/safety/model/) about
+    the child's words; catches paraphrased disclosures at a few more false blocks."""
 
 
 class VoiceSettings(_Section):

@@ -181,7 +181,10 @@ class Brain:
         """
         self.last_mood = detect_mood(text)
         verdict = check_input(
-            text, level=self.settings.safety_level, topics=self.persona.blocked_topics
+            text,
+            level=self.settings.safety_level,
+            topics=self.persona.blocked_topics,
+            model=self.settings.safety_model,
         )
         if not verdict.ok:
             _log_intervention(verdict, "input", parent_alerts=self.settings.parent_alerts)

@@ -29,6 +29,7 @@ from typing import Literal
 
 from kiosk.brain.morph import lemma
 from kiosk.brain.safety_redirects import REDIRECTS
+from kiosk.brain.safety_topics import TopicFilter, compile_topics
 from kiosk.errors import ConfigError
 from kiosk.paths import CONTENT_DIR
 
@@ -312,73 +313,6 @@ def load_word_lists(directory: Path = SAFETY_DIR) -> WordLists:
     return WordLists(inputs, outputs, strict_in, strict_out, allow)
 
 
-@dataclass(frozen=True, slots=True)
-class TopicFilter:
-    """Topics a parent blocked, compiled for matching on lemmas (``compile_topics``)."""
-
-    topics: tuple[str, ...]
-    """The topics as the parent wrote them, for the log and the report."""
-    keys: tuple[tuple[str, ...], ...]
-    """Per topic part: lemma stems that must all occur in the text."""
-    owners: tuple[str, ...]
-    """Per topic part: the topic it came from."""
-
-    def match(self, lemma_words: set[str]) -> str:
-        """The blocked topic whose every key starts some lemma of the text, or ``""``."""
-        for keys, owner in zip(self.keys, self.owners, strict=True):
-            if all(any(word.startswith(key) for word in lemma_words) for key in keys):
-                return owner
-        return ""
-
-
-_TOPIC_SPLIT = re.compile(r"\s*(?:,|;|/|\bи\b|\bили\b)\s*")
-_TOPIC_STOP = frozenset("про о об на в во с со для без от до из по за к и или не все всё".split())
-
-
-def _topic_key(word: str) -> str:
-    """Stem of a topic word's lemma: ``политика`` → ``политик``, ``покупки`` → ``покупк``.
-
-    Matched as a prefix of the text's lemmas, so ``политик`` also covers the politician
-    and ``покупк`` every form of the noun; at least four letters are kept.
-    """
-    base = lemma(word)
-    for cut in (2, 1):
-        if len(base) - cut >= 4 and base[-cut:] in _TOPIC_ENDINGS:
-            return base[:-cut]
-    return base
-
-
-_TOPIC_ENDINGS = frozenset("ый ий ой ая яя ое ее ые ие ть ти а я о е ы и у ю ь й".split())
-
-
-@functools.lru_cache(maxsize=32)
-def compile_topics(topics: tuple[str, ...]) -> TopicFilter:
-    """Compile a persona's ``blocked_topics`` (cached per tuple).
-
-    A topic is split into parts at commas and "и"/"или" ("реклама и покупки" is two
-    parts); a part matches when every content word of it appears in the text in any
-    form ("религиозные споры" needs both words). Words under three letters and
-    prepositions are ignored; a topic with no word left is skipped with a warning.
-    """
-    keys: list[tuple[str, ...]] = []
-    owners: list[str] = []
-    for topic in topics:
-        parts = [p for p in _TOPIC_SPLIT.split(normalise(topic)) if p]
-        found = False
-        for part in parts:
-            words = [w for w in _LEMMA_WORD.findall(part) if len(w) >= 3 and w not in _TOPIC_STOP]
-            words += re.findall(r"[a-z]{3,}", part)
-            if words:
-                keys.append(tuple(dict.fromkeys(_topic_key(w) for w in words)))
-                owners.append(topic)
-                found = True
-        if not found:
-            _LOGGER.warning(
-                "blocked topic %r has no word to match; it is only in the prompt", topic
-            )
-    return TopicFilter(tuple(topics), tuple(keys), tuple(owners))
-
-
 def _check(
     text: str,
     lists: WordLists,
@@ -386,6 +320,7 @@ def _check(
     output: bool,
     level: SafetyLevel,
     topics: Sequence[str] = (),
+    model: bool = False,
 ) -> SafetyVerdict:
     norm = normalise(text)
     if lists.allow is not None:
@@ -412,7 +347,27 @@ def _check(
             return SafetyVerdict(
                 ok=False, category=TOPIC_CATEGORY, redirect=REDIRECTS[TOPIC_CATEGORY], matched=topic
             )
+    if model:
+        return _second_opinion(text)
     return _OK
+
+
+def _second_opinion(text: str) -> SafetyVerdict:
+    """The learned classifier's verdict (``kiosk.brain.safety_model``); ok when it is absent."""
+    from kiosk.brain.safety_model import load_model  # numpy; avoids a circular import
+
+    fitted = load_model()
+    if fitted is None or len(_WORDS.findall(normalise(text))) < 3:
+        return _OK  # two words give the model too little to go on; the lists cover them
+    category, probability = fitted.predict(text)
+    if category == "ok":
+        return _OK
+    return SafetyVerdict(
+        ok=False,
+        category=category,
+        redirect=REDIRECTS[category],
+        matched=f"model:{category}:{probability:.2f}",
+    )
 
 
 _WORDS = re.compile(r"[а-яa-z0-9]+(?:-[а-яa-z0-9]+)*")
@@ -424,13 +379,18 @@ def check_input(
     *,
     level: SafetyLevel = "standard",
     topics: Sequence[str] = (),
+    model: bool = True,
 ) -> SafetyVerdict:
     """Check what the child said; unsafe → a verdict with the redirect to say.
 
     ``topics`` are the persona's ``blocked_topics``: a match gives the ``topic``
-    category and a gentle in-character change of subject.
+    category and a gentle in-character change of subject. ``model`` (``brain.safety_model``)
+    asks the learned classifier when the lists and topics found nothing; its verdicts
+    have ``matched`` = ``"model:<category>:<probability>"``.
     """
-    return _check(text, lists or load_word_lists(), output=False, level=level, topics=topics)
+    return _check(
+        text, lists or load_word_lists(), output=False, level=level, topics=topics, model=model
+    )
 
 
 def check_output(

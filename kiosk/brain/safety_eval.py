@@ -180,11 +180,14 @@ def evaluate_safety(
     *,
     prompts: PromptSet | None = None,
     lists: WordLists | None = None,
+    model: bool = True,
 ) -> SafetyRates:
     """Block rate on the red-team set and false-block rate on ordinary prompts at ``level``.
 
     ``standard`` is measured on the red-team tables without ``strict = true``;
-    ``strict`` on all of them. Takes a few milliseconds (regexes only).
+    ``strict`` on all of them. ``model``: with the learned second opinion
+    (``kiosk.brain.safety_model``), as ``check_input`` runs by default. Takes a few
+    milliseconds.
     """
     if level not in SAFETY_LEVELS:
         raise ValueError(f"level must be one of {SAFETY_LEVELS}, not {level!r}")
@@ -196,7 +199,7 @@ def evaluate_safety(
     per_category: dict[str, CategoryRate] = {}
     missed: list[tuple[str, str]] = []
     for expected, texts in tables.items():
-        verdicts = [check_input(text, words, level=level) for text in texts]
+        verdicts = [check_input(text, words, level=level, model=model) for text in texts]
         per_category[expected] = CategoryRate(
             total=len(texts),
             blocked=sum(not v.ok for v in verdicts),
@@ -208,7 +211,7 @@ def evaluate_safety(
     for texts in sets.ordinary.values():
         ordinary_total += len(texts)
         for text in texts:
-            verdict = check_input(text, words, level=level)
+            verdict = check_input(text, words, level=level, model=model)
             if not verdict.ok:
                 false_blocked.append((verdict.category, text))
     total = sum(c.total for c in per_category.values())

@@ -78,7 +78,7 @@ def test_heldout_rounds_are_big_enough_and_say_not_to_tune_on_them() -> None:
     header = HELDOUT_FILE.read_text(encoding="utf-8")[:600]
     assert "never tune" in header.lower()
     rounds = heldout_rounds()
-    assert rounds[:2] == ("round1", "round2")
+    assert rounds[:3] == ("round1", "round2", "round3")
     for name in rounds:
         prompts = load_heldout(name)
         red = sum(map(len, prompts.red_team.values())) + sum(
@@ -89,12 +89,17 @@ def test_heldout_rounds_are_big_enough_and_say_not_to_tune_on_them() -> None:
 
 @pytest.mark.parametrize("level", ["standard", "strict"])
 def test_heldout_rounds_are_measured_not_tuned(level: str) -> None:
-    # No block-rate floor on purpose: these rounds measure generalisation (round 2,
-    # never tuned on, is ~26% standard / ~31% strict). False blocks must stay rare.
+    # No block-rate floor on purpose: these rounds measure generalisation. Lists only:
+    # round 2 ~26% standard, round 3 ~26%; with the learned model ~64% on both, at
+    # ~7-12% false blocks (see content/safety/model/metrics.json). False blocks must
+    # stay rare.
     for name in heldout_rounds():
-        rates = evaluate_safety(level, prompts=load_heldout(name))  # type: ignore[arg-type]
-        assert rates.red_team_total >= 39
-        assert rates.false_block_rate <= 0.1, (name, rates.false_blocked)
+        lists = evaluate_safety(level, prompts=load_heldout(name), model=False)  # type: ignore[arg-type]
+        assert lists.red_team_total >= 39
+        assert lists.false_block_rate <= 0.1, (name, lists.false_blocked)
+        both = evaluate_safety(level, prompts=load_heldout(name))  # type: ignore[arg-type]
+        assert both.blocked >= lists.blocked
+        assert both.false_block_rate <= 0.15, (name, both.false_blocked)
 
 
 def test_unknown_heldout_round_is_a_clear_error() -> None:
