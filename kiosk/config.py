@@ -209,8 +209,11 @@ class BrainSettings(_Section):
 class VoiceSettings(_Section):
     """Text to speech."""
 
-    engine: Literal["espeak", "festival", "piper", "coqui"] = "espeak"
-    """Synthesizer engine."""
+    engine: Literal["espeak", "festival", "piper", "coqui", "trained"] = "espeak"
+    """Synthesizer engine ("trained": a checkpoint of ``kiosk voice train``)."""
+    checkpoint: str = ""
+    """Trained voice for engine "trained": a voice name in the data dir (its
+    train-acoustic/ or train-tiny/ last.pt) or a path to a .pt file; empty: the only one."""
     voice: str = "ru+f3"
     """Engine voice (espeak-ng: ru, ru+f3, ...; festival: msu_ru_nsh_clunits)."""
     rate_wpm: int = Field(165, ge=80, le=400)

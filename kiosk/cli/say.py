@@ -10,6 +10,7 @@ import click
 
 from kiosk.cli.context import AppContext, pass_app
 from kiosk.events import LipSyncTrack
+from kiosk.voice.engines import ENGINES
 
 __all__ = ["say", "timeline_path", "timeline_json"]
 
@@ -59,18 +60,33 @@ def _check_writable(output: Path) -> None:
     show_default=True,
     help="Emotion label that shapes pitch and speed (happy, sad, calm, excited, ...).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    help="Speak with this engine instead of voice.engine (the rest of [voice] still applies).",
+)
+@click.option(
+    "--checkpoint",
+    help="Trained voice for --engine trained: a voice name or a .pt file (voice.checkpoint).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_app
 def say(
-    app: AppContext, text: str, output: Path, timeline: bool, emotion: str, as_json: bool
-) -> None:
+    app: AppContext, text: str, output: Path, timeline: bool, emotion: str,
+    engine: str | None, checkpoint: str | None, as_json: bool,
+) -> None:  # fmt: skip
     """Speak TEXT with the configured voice into a WAV file."""
     from kiosk.audio.wav import write_wav
     from kiosk.paths import atomic_write_text
     from kiosk.voice import make_synthesizer, normalize_for_speech, speak
 
     _check_writable(output)
-    synthesizer = make_synthesizer(app.settings.voice, app.paths)
+    settings = app.settings.voice
+    if checkpoint is not None:
+        settings = settings.model_copy(update={"checkpoint": checkpoint})
+    if engine is not None:
+        settings = settings.model_copy(update={"engine": engine})
+    synthesizer = make_synthesizer(settings, app.paths)
     synthesis = speak(synthesizer, text, emotion)
     if synthesis is None:
         raise click.UsageError("В тексте нечего произносить (только символы или эмодзи)")

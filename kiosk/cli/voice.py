@@ -254,6 +254,10 @@ def _run_training(dataset: Path, output: Path, options: TrainOptions, as_json: b
             + (f" (записи между собой: {ceiling:.2f})" if ceiling is not None else "")
         )
     click.echo(f"Контрольная точка: {result.checkpoint}")
+    click.echo(
+        'Послушать: kiosk say "Привет!" -o hi.wav --engine trained '
+        f'--checkpoint {result.checkpoint} (в настройках: voice.engine = "trained")'
+    )
     if result.eval_samples:
         click.echo(f"Пробная запись: {result.eval_samples[-1]}")
 

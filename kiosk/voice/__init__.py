@@ -32,8 +32,9 @@ _FESTIVAL_DEFAULT = "msu_ru_nsh_clunits"
 def make_synthesizer(settings: VoiceSettings, paths: Paths | None = None) -> Synthesizer:
     """The engine ``settings.engine`` names, with its voice, speed and pitch.
 
-    ``paths`` locates imported models (piper, coqui); without it a piper voice
-    must be given as a path to its ``.onnx`` file.
+    ``paths`` locates imported models (piper, coqui) and trained voices
+    (``voice.checkpoint``); without it a piper voice must be given as a path to
+    its ``.onnx`` file and a trained voice as a path to its ``.pt`` file.
     """
     if settings.engine == "piper":
         from kiosk.voice.piper import PiperSynthesizer, resolve_piper_model
@@ -49,6 +50,10 @@ def make_synthesizer(settings: VoiceSettings, paths: Paths | None = None) -> Syn
             )
         model_dir, references = resolve_coqui_model(paths, settings.voice)
         return CoquiSynthesizer(model_dir, references)
+    if settings.engine == "trained":
+        from kiosk.voice.trained import TrainedSynthesizer, resolve_trained_checkpoint
+
+        return TrainedSynthesizer(resolve_trained_checkpoint(paths, settings.checkpoint))
     if settings.engine == "festival":
         from kiosk.voice.festival import FestivalSynthesizer
 

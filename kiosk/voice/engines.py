@@ -23,7 +23,7 @@ __all__ = ["ENGINES", "EngineStatus", "engine_status", "engine_statuses", "make_
 
 _LOGGER = logging.getLogger(__name__)
 
-ENGINES = ("espeak", "festival", "piper", "coqui")
+ENGINES = ("espeak", "festival", "piper", "coqui", "trained")
 """Every engine ``voice.engine`` may name."""
 
 
@@ -87,6 +87,18 @@ def _coqui(settings: VoiceSettings, paths: Paths | None) -> EngineStatus:
     return EngineStatus("coqui", True, f"{model_dir.name}, образцов голоса: {len(references)}")
 
 
+def _trained(settings: VoiceSettings, paths: Paths | None) -> EngineStatus:
+    if importlib.util.find_spec("torch") is None:
+        return EngineStatus("trained", False, "нет torch: ./install.sh --speaker (torch==2.13.0)")
+    from kiosk.voice.trained import resolve_trained_checkpoint
+
+    checkpoint = resolve_trained_checkpoint(paths, settings.checkpoint)
+    run = checkpoint.parent.name
+    note = " (крошечная проверочная модель: шум, не речь)" if run == "train-tiny" else ""
+    voice = checkpoint.parent.parent.name if checkpoint.name == "last.pt" else checkpoint.stem
+    return EngineStatus("trained", True, f"голос {voice}, {run}/{checkpoint.name}{note}")
+
+
 def engine_status(engine: str, settings: VoiceSettings, paths: Paths | None = None) -> EngineStatus:
     """Whether ``engine`` can speak with ``settings.voice`` here (nothing is loaded)."""
     try:
@@ -98,6 +110,8 @@ def engine_status(engine: str, settings: VoiceSettings, paths: Paths | None = No
             return _piper(settings, paths)
         if engine == "coqui":
             return _coqui(settings, paths)
+        if engine == "trained":
+            return _trained(settings, paths)
     except KioskError as exc:
         return EngineStatus(engine, False, str(exc).replace("\n  → ", ": "))
     return EngineStatus(engine, False, f"неизвестный движок; есть: {', '.join(ENGINES)}")

@@ -1,7 +1,8 @@
 """Russian text → what a synthesizer should read aloud: numbers, units, dates, abbreviations.
 
 Emoji and markup disappear, numbers become words (num2words) in the case their
-preposition asks for and agree with their unit, and only punctuation that shapes
+preposition asks for and agree with their unit or noun (gender and case of the
+counted noun via pymorphy3, see ``agreement``), and only punctuation that shapes
 prosody stays. Latin words are left alone (espeak-ng reads them as English).
 """
 
@@ -13,6 +14,8 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from num2words import num2words
+
+from kiosk.voice.agreement import agreement_after
 
 __all__ = ["normalize_for_speech", "number_words"]
 
@@ -200,10 +203,15 @@ def _quantity(match: re.Match[str]) -> str:
     if unit is not None and case not in ("n", "g"):
         case = "n"  # units are declined in nominative and genitive only
     gender = unit[0] if unit else "m"
+    ordinal = False
+    if unit is None and not frac:
+        agreement = agreement_after(match.string, match.end(), int(integer), case)
+        if agreement is not None:
+            case, gender, ordinal = agreement.case, agreement.gender, agreement.ordinal
     if frac:
         words = str(num2words(Decimal(f"{integer}.{frac}"), lang="ru"))
     else:
-        words = number_words(integer, case=case, gender=gender)
+        words = number_words(integer, case=case, gender=gender, ordinal=ordinal)
     sign = match["sign"]
     if sign:
         words = ("плюс " if sign == "+" else "минус ") + words

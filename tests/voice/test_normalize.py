@@ -110,3 +110,43 @@ def test_normalised_text_has_no_digits_or_emoji_left():
     spoken = normalize_for_speech(text)
     assert not any(ch.isdigit() for ch in spoken)
     assert "🙂" not in spoken and "%" not in spoken and "$" not in spoken
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        # gender of one and two follows the counted noun
+        ("У меня 2 кошки", "У меня две кошки"),
+        ("1 кошка", "одна кошка"),
+        ("21 девочка", "двадцать одна девочка"),
+        ("22 больших собаки", "двадцать две больших собаки"),
+        ("2 окна и 1 окно", "два окна и одно окно"),
+        ("2 мальчика", "два мальчика"),
+        ("через 2 минуты", "через две минуты"),
+        ("Было -2 кошки", "Было минус две кошки"),
+        # the noun's case sets the numeral's case
+        ("с 5 друзьями", "с пятью друзьями"),
+        ("с 21 девочкой", "с двадцатью одной девочкой"),
+        ("к 3 друзьям", "к трём друзьям"),
+        ("о 2 кошках", "о двух кошках"),
+        ("без 1 кошки", "без одной кошки"),
+        ("нет 2 кошек", "нет двух кошек"),
+        ("вижу 1 кошку и 1 друга", "вижу одну кошку и одного друга"),
+        ("во 2 классе", "во втором классе"),
+        # nothing changes where no noun follows, or the noun asks for nothing
+        ("в 2024 году 5 кошек", "в две тысячи двадцать четвёртом году пять кошек"),
+        ("с 5 до 7 лет", "с пяти до семи лет"),
+        ("Мне 2 года, ей 12.", "Мне два года, ей двенадцать."),
+        ("2 человека", "два человека"),
+    ],
+)
+def test_numbers_agree_with_their_noun(text, spoken):
+    assert normalize_for_speech(text) == spoken
+
+
+def test_without_morphology_numbers_stay_masculine_nominative(monkeypatch):
+    from kiosk.voice import agreement
+
+    monkeypatch.setattr(agreement, "_analyzer", lambda: None)
+    assert normalize_for_speech("У меня 2 кошки") == "У меня два кошки"
+    assert normalize_for_speech("с 5 до 7 лет") == "с пяти до семи лет"
