@@ -80,7 +80,15 @@ FIELDS: tuple[SettingField, ...] = (
     SettingField("brain.parent_alerts", "Тревоги родителю", "bool", "да / нет",
                  detail="Записывать тревогу на «Обзор», когда ребёнок говорит об опасности, "
                  "о том, чтобы навредить себе, или о насилии."),
-    SettingField("voice.engine", "Синтезатор", "choice", "", ("espeak", "festival")),
+    SettingField("brain.safety_model", "Модель защиты", "bool", "да / нет",
+                 detail="После списков слов спрашивать маленькую обученную модель: она "
+                 "ловит пересказы тревожных слов («папа швыряет в меня вещи») ценой "
+                 "нескольких лишних остановок."),
+    SettingField("voice.engine", "Синтезатор", "choice", "",
+                 ("espeak", "festival", "piper", "coqui", "trained"),
+                 detail="espeak и festival есть всегда; piper и coqui — после kiosk models "
+                 "import; trained — голос из kiosk voice train."),
+    SettingField("voice.checkpoint", "Обученный голос", "str", "для trained; пусто — единственный"),
     SettingField("voice.voice", "Голос", "str", "espeak: ru+f3; festival: msu_ru_nsh_clunits"),
     SettingField("voice.rate_wpm", "Темп речи, сл/мин", "int", "80..400"),
     SettingField("voice.pitch", "Высота голоса", "int", "0..99"),

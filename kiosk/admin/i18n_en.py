@@ -269,6 +269,19 @@ EN: dict[str, str] = {
         "Record an alert on Status when the child talks about danger, self-harm or abuse."
     ),
     "Синтезатор": "Speech engine",
+    "Модель защиты": "Safety model",
+    "После списков слов спрашивать маленькую обученную модель: она ловит пересказы "
+    "тревожных слов («папа швыряет в меня вещи») ценой нескольких лишних остановок.": (
+        "After the word lists, ask a small trained model: it catches paraphrased "
+        "disclosures (“dad throws things at me”) at the cost of a few extra blocks."
+    ),
+    "espeak и festival есть всегда; piper и coqui — после kiosk models import; trained — "
+    "голос из kiosk voice train.": (
+        "espeak and festival are always there; piper and coqui after kiosk models import; "
+        "trained is a voice from kiosk voice train."
+    ),
+    "Обученный голос": "Trained voice",
+    "для trained; пусто — единственный": "for trained; empty — the only one",
     "Темп речи, сл/мин": "Speech rate, wpm",
     "Высота голоса": "Voice pitch",
     "ctrl+f — сделать из фото": "ctrl+f — make from a photo",
