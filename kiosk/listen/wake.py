@@ -86,6 +86,9 @@ class WakeMatch:
 class TranscriptWakeDetector:
     """A ``WakeDetector`` that fuzzy-matches wake phrases at the start of a transcript."""
 
+    needs_transcript = True
+    """``check`` decides from the STT text: every utterance must be transcribed."""
+
     def __init__(
         self, phrases: Sequence[str] = ("аня", "привет аня"), sensitivity: float = 0.6
     ) -> None:

@@ -111,3 +111,26 @@ def test_a_bad_file_is_one_clear_error_and_a_non_zero_exit(
     result = listen(env, "--file", str(make(tmp_path)))
     assert result.exit_code != 0
     assert message in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_the_summary_names_the_wake_and_vad_engines_and_endpoint_delay(
+    env: dict[str, str],
+) -> None:
+    events = records(listen(env, "--file", str(DEMO / "02_risovat.wav"), "--json"))
+    ended = next(e for e in events if e["type"] == "speech_ended")
+    assert ended["endpoint_ms"] == round((ended["decided_at"] - ended["end"]) * 1000)
+    assert 250 <= ended["endpoint_ms"] <= 400  # end_silence_ms = 300 in this env
+    done = events[-1]
+    assert done["vad"] == "webrtc" and done["wake_engine"] in ("oww", "transcript")
+
+    env = {**env, "KIOSK_LISTEN__WAKE_ENGINE": "transcript"}
+    events = records(listen(env, "--file", str(DEMO / "02_risovat.wav"), "--json"))
+    assert events[-1]["wake_engine"] == "transcript"
+    assert [e["type"] for e in events].count("wake") == 1
+
+
+def test_listen_without_a_file_or_subcommand_says_what_to_give(env: dict[str, str]) -> None:
+    result = listen(env)
+    assert result.exit_code == 2
+    assert "kiosk listen --file WAV" in result.output
