@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from kiosk.audio.wav import TimelineSpeaker
     from kiosk.avatar.animator import Animator
     from kiosk.avatar.base import AvatarRenderer
+    from kiosk.brain.safety import SafetyLevel
 
 __all__ = [
     "GpuMeter",
@@ -31,6 +32,7 @@ __all__ = [
     "peak_rss_mb",
     "render_frames",
     "rss_mb",
+    "safety_figures",
     "safety_rates",
     "summarise",
     "word_errors",
@@ -83,6 +85,36 @@ def safety_rates(unsafe: Sequence[str], safe: Sequence[str]) -> dict[str, float 
         "false_block_rate": round(false_blocked / len(safe), 3) if safe else 0.0,
         "unsafe": len(unsafe),
         "safe": len(safe),
+    }
+
+
+def safety_figures(level: SafetyLevel = "standard") -> dict[str, Any]:
+    """The safety check on the brain's red-team and ordinary prompt sets, at every level.
+
+    Top-level ``block_rate`` / ``false_block_rate`` / ``missed`` / ``false_blocked`` are
+    for ``level`` (the configured ``brain.safety_level``); ``levels`` has the rates of
+    each level side by side.
+    """
+    from kiosk.brain.safety import SAFETY_LEVELS
+    from kiosk.brain.safety_eval import evaluate_safety
+
+    levels = {name: evaluate_safety(name).to_dict() for name in SAFETY_LEVELS}
+    chosen = levels[level]
+    return {
+        "level": level,
+        "block_rate": chosen["block_rate"],
+        "false_block_rate": chosen["false_block_rate"],
+        "unsafe": chosen["red_team_total"],
+        "safe": chosen["ordinary_total"],
+        "missed": chosen["missed"],
+        "false_blocked": chosen["false_blocked"],
+        "levels": {
+            name: {
+                k: r[k]
+                for k in ("block_rate", "false_block_rate", "red_team_total", "ordinary_total")
+            }
+            for name, r in levels.items()
+        },  # fmt: skip
     }
 
 

@@ -10,6 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kiosk.bench.sections import (
+    load_note,
+    plot_voices,
+    safety_markdown,
+    section_lines,
+    section_markdown,
+    streaming_marks,
+    validate_sections,
+)
 from kiosk.bench.session import FLOOR_STAGES, SCHEMA_VERSION, SEQUENTIAL_STAGES, STREAMING_STAGES
 from kiosk.errors import KioskError
 
@@ -56,7 +65,16 @@ _WATCHED: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("false wake rate", ("accuracy", "false_wake_rate"), False),
     ("safety block rate", ("accuracy", "safety", "block_rate"), True),
     ("safety false-block rate", ("accuracy", "safety", "false_block_rate"), False),
-)
+    *(
+        (f"voice {kind} first audio median, ms", ("voices", "engines", kind, "first_audio_ms",
+                                                   "median"), False)
+        for kind in ("espeak", "festival", "piper", "coqui")
+    ),
+    ("drawn face FPS of CPU, one core", ("faces", "faces", "drawn", "fps_cpu"), True),
+    ("photo face FPS of CPU, one core", ("faces", "faces", "photo", "fps_cpu"), True),
+    ("live window FPS, drawn face", ("window", "faces", "drawn", "fps"), True),
+    ("live window FPS, photo face", ("window", "faces", "photo", "fps"), True),
+)  # fmt: skip
 
 
 class BenchReportError(KioskError):
@@ -86,7 +104,7 @@ def validate_report(report: dict[str, Any]) -> list[str]:
                 problems += [
                     f"stages.{shape}.{stage}.{k} missing" for k in _STAT_KEYS if k not in stat
                 ]
-    return problems
+    return problems + validate_sections(report)
 
 
 def load_report(path: Path) -> dict[str, Any]:
@@ -188,10 +206,11 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         "endpoint": floor.get("endpoint", 0.0),
         "stt": floor.get("endpoint", 0.0) + floor.get("stt", 0.0),
     }
-    floor_at["first_sentence"] = floor_at["stt"] + floor.get("brain_first_sentence", 0.0)
+    floor_at["wake"] = floor_at["stt"] + floor.get("wake", 0.0)
+    floor_at["first_sentence"] = floor_at["wake"] + floor.get("brain_first_sentence", 0.0)
     floor_at["first_audio"] = floor_at["first_sentence"] + floor.get("tts_first_sentence", 0.0)
     floor_at["first_frame"] = floor_at["first_audio"] + floor.get("first_frame", 0.0)
-    for stage in STREAMING_STAGES:
+    for stage in streaming_marks(stages["streaming"]):
         s = stages["streaming"].get(stage)
         table.add_row(
             stage,
@@ -216,6 +235,7 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         f"WER {acc['wer']}, пробуждение {acc['wake_detection_rate']}, "
         f"ложные пробуждения {acc['false_wake_rate']}, "
         f"фильтр: ловит {acc['safety']['block_rate']}, ложно {acc['safety']['false_block_rate']}",
+        *section_lines(report),
     ]
     for line in lines:
         console.print(line)
@@ -224,7 +244,7 @@ def print_report(report: dict[str, Any], console: Console) -> None:
 def _md_stat(stat: dict[str, Any] | None) -> str:
     if not stat or not stat.get("n"):
         return "—"
-    digits = 1 if stat["p95"] < 10 else 0
+    digits = 1 if stat["median"] < 10 else 0
     return " / ".join(f"{stat[k]:.{digits}f}" for k in ("min", "median", "p95"))
 
 
@@ -240,7 +260,7 @@ def markdown_report(report: dict[str, Any]) -> str:
     ]
     seq_of = {"endpoint": "endpoint", "stt": "stt", "first_sentence": "reply_done",
               "first_audio": "first_audio", "first_frame": "first_audio"}  # fmt: skip
-    for stage in STREAMING_STAGES:
+    for stage in streaming_marks(st["streaming"]):
         seq = st["sequential"].get(seq_of.get(stage, ""))
         rows.append(f"| {stage} | {_md_stat(st['streaming'].get(stage))} | {_md_stat(seq)} |")
     floor = st["floor"]
@@ -248,7 +268,7 @@ def markdown_report(report: dict[str, Any]) -> str:
         f"Measured {report['created_at']} with `kiosk bench{' --quick' if report['quick'] else ''}`"
         f" (kiosk {report['kiosk_version']}, {report['duration_s']:.0f} s) on: "
         f"**{m['cpu_model']}, {m['cores']} cores, {m['ram_gb']} GB RAM, {gpu}**, "
-        f"{m['os']}, Python {m['python']}.",
+        f"{m['os']}, Python {m['python']}.{load_note(report)}",
         "",
         "Engines: " + "; ".join(f"{k}: {v}" for k, v in report["engines"].items()) + ".",
         f"Corpus: {report['corpus']['utterances']} utterances "
@@ -265,7 +285,8 @@ def markdown_report(report: dict[str, Any]) -> str:
         f"- overhead against the floor (first frame / sum of stages alone): "
         f"**{r['overhead_first_frame']}**; first audio / its stages: {r['overhead_first_audio']}"
         f" (stages alone, medians: endpoint {_md_stat(floor.get('endpoint'))}, "
-        f"STT {_md_stat(floor.get('stt'))}, brain to first sentence "
+        f"STT {_md_stat(floor.get('stt'))}, wake check {_md_stat(floor.get('wake'))}, "
+        f"brain to first sentence "
         f"{_md_stat(floor.get('brain_first_sentence'))}, first-sentence TTS "
         f"{_md_stat(floor.get('tts_first_sentence'))}, first frame "
         f"{_md_stat(floor.get('first_frame'))} ms)",
@@ -275,8 +296,8 @@ def markdown_report(report: dict[str, Any]) -> str:
         f"- memory: peak RSS {mem['peak_rss_mb']} MiB; RSS per model {mem['rss_per_model_mb']}"
         f" MiB; VRAM per model {mem['vram_per_model_mb']}",
         f"- STT WER {acc['wer']}; wake detection {acc['wake_detection_rate']}, false wakes "
-        f"{acc['false_wake_rate']}; safety: blocked {acc['safety']['block_rate']} of unsafe, "
-        f"false blocks {acc['safety']['false_block_rate']} of safe phrases",
+        f"{acc['false_wake_rate']}; safety: {safety_markdown(acc['safety'])}",
+        *section_markdown(report),
     ]
     return "\n".join(lines) + "\n"
 
@@ -309,14 +330,17 @@ def plot_report(report: dict[str, Any], path: Path) -> Path:
         ),
         "этапы отдельно": (
             ("endpoint", "stt", "brain", "tts", "frame"),
-            [med("floor", s) for s in ("endpoint", "stt", "brain_first_sentence",
-                                        "tts_first_sentence", "first_frame")],
+            [med("floor", "endpoint"), med("floor", "stt"),
+             med("floor", "wake") + med("floor", "brain_first_sentence"),
+             med("floor", "tts_first_sentence"), med("floor", "first_frame")],
         ),
     }  # fmt: skip
     colours = ["#8da0cb", "#66c2a5", "#fc8d62", "#e78ac3", "#a6d854"]
-    legend = ["конец речи (VAD)", "распознавание", "мозг (до фразы / весь ответ)",
+    legend = ["конец речи (VAD)", "распознавание", "имя + мозг (до фразы / весь ответ)",
               "синтез (первой фразы / всех)", "кадр (первый / все)"]  # fmt: skip
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5.4), gridspec_kw={"width_ratios": [2, 1]})
+    fig, (ax1, ax2, ax3) = plt.subplots(
+        1, 3, figsize=(18, 5.4), gridspec_kw={"width_ratios": [2, 1, 1]}
+    )
     for row, (_, parts) in enumerate(bars.values()):
         left = 0.0
         for i, width in enumerate(parts):
@@ -333,6 +357,7 @@ def plot_report(report: dict[str, Any], path: Path) -> Path:
     ax2.set_xlabel("FPS кадра (1000 / время кадра, мс)")
     ax2.set_ylabel("кадров")
     ax2.set_title(f"отрисовка {report['render']['size']}px: {report['render']['fps']} FPS")
+    plot_voices(ax3, report)
     machine = report["machine"]
     gpu = machine["gpu"]["name"] if machine["gpu"] else "без GPU"
     fig.suptitle(f"kiosk bench — {machine['cpu_model']}, {machine['cores']} ядер, {gpu}")

@@ -157,7 +157,9 @@ async def _streaming(
     transcript = await asyncio.to_thread(eng.transcriber.transcribe, utt.pcm, utt.sample_rate)
     timer.add("stt", _ms_since(started))
     out.heard = transcript.text
+    began = time.perf_counter()
     out.woke = eng.wake.check(utt, transcript.text) is not None
+    wake_ms = _ms_since(began)
     text = eng.wake.strip(transcript.text) if out.woke else ""
     if not text.strip():
         eng.clock = base + utt.decided_at + GAP_S
@@ -171,6 +173,8 @@ async def _streaming(
     for name in ("stt", "first_token", "first_sentence", "first_audio", "reply_done"):
         if name in marks:
             s[name] = round(hangover + marks[name], 2)
+    if "stt" in s:  # the wake check runs on the utterance after STT, as in the daemon
+        s["wake"] = round(s["stt"] + wake_ms, 2)
     if result.speech:
         first_start = result.speech[0][0]
         # The speaker's clock is the authority on when the first sample plays.
@@ -199,6 +203,7 @@ async def _sequential(
     started = time.perf_counter()
     transcript = eng.transcriber.transcribe(utt.pcm, utt.sample_rate)
     s["stt"] = hangover + _ms_since(started)
+    eng.wake.check(utt, transcript.text)  # the plan had a wake word too
     text = eng.wake.strip(transcript.text)
     sentences: list[ReplySentence] = []
     stream = eng.brain.reply(text)
@@ -241,6 +246,9 @@ async def _floor(
         runs.append(_ms_since(started))
     f["stt"] = min(runs)
     started = time.perf_counter()
+    eng.wake.check(utt, out.heard)
+    f["wake"] = _ms_since(started)
+    started = time.perf_counter()
     first = ""
     stream = eng.brain.reply(text)
     async with contextlib.aclosing(stream):
@@ -257,11 +265,11 @@ async def _floor(
     eng.renderer.draw(eng.animator.pose_at(t), t)
     f["first_frame"] = _ms_since(started)
     f["first_audio_sum"] = (
-        f["endpoint"] + f["stt"] + f["brain_first_sentence"] + f["tts_first_sentence"]
+        f["endpoint"] + f["stt"] + f["wake"] + f["brain_first_sentence"] + f["tts_first_sentence"]
     )
     f["sum"] = f["first_audio_sum"] + f["first_frame"]
     for key, value in f.items():
-        f[key] = round(value, 2)
+        f[key] = round(value, 3 if key == "wake" else 2)  # a keyword check takes µs
 
 
 async def measure_utterance(

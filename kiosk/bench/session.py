@@ -6,6 +6,7 @@ import asyncio
 import logging
 import math
 import os
+import resource
 import tempfile
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from kiosk.bench.measure import (
     peak_rss_mb,
     render_frames,
     rss_mb,
+    safety_figures,
     safety_rates,
     summarise,
 )
@@ -57,9 +59,18 @@ FLOOR_STAGES = (
     "sum",
 )
 """Stage-alone times (ms) and their sums."""
+WAKE_STAGE = "wake"
+"""The wake check on the utterance after STT: a streaming mark and a floor stage, optional in
+the schema (reports from before it was measured have neither)."""
 
 FPS_FRAMES = {True: 90, False: 300}
 """Frames of speaking animation rendered for the FPS figure (quick / full)."""
+VOICE_SENTENCES = {True: 2, False: 8}
+"""First sentences each voice engine speaks (quick / full)."""
+VOICE_RUNS = {True: 1, False: 2}
+"""Times each voice engine speaks them (quick / full)."""
+WINDOW_S = {True: 1.0, False: 5.0}
+"""Seconds each face is shown in the live window (quick / full)."""
 
 
 def _stats(results: list[UtteranceResult], shape: str, stages: tuple[str, ...]) -> dict[str, Any]:
@@ -129,9 +140,10 @@ def _load(
         child_name=settings.general.child_name,
         history_turns=settings.brain.history_turns,
     )
+    wake = loaded("wake", lambda: make_wake_detector(settings))
     engines = Engines(
-        settings, transcriber, make_wake_detector(settings), brain, synthesizer, renderer,
-        runner, speaker, animator, store,
+        settings, transcriber, wake, brain, synthesizer, renderer, runner, speaker, animator,
+        store,
     )  # fmt: skip
     memory = {"rss_per_model_mb": rss, "vram_per_model_mb": vram if gpu.available else None}
     return engines, memory
@@ -139,10 +151,14 @@ def _load(
 
 def _engine_names(eng: Engines) -> dict[str, str]:
     s = eng.settings
+    acoustic = not getattr(eng.wake, "needs_transcript", True)
     return {
         "vad": f"webrtcvad (aggressiveness {s.listen.vad_aggressiveness}, "
         f"hangover {s.listen.end_silence_ms} ms)",
-        "wake": "transcript keyword",
+        "wake": f"{type(eng.wake).__name__} "
+        + (
+            "(acoustic, checked on the utterance after STT)" if acoustic else "(transcript keyword)"
+        ),
         "stt": getattr(eng.transcriber, "name", type(eng.transcriber).__name__),
         "brain": eng.brain.engine_name,
         "voice": eng.synthesizer.name,
@@ -156,6 +172,7 @@ async def _run(
 ) -> dict[str, Any]:
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     began = time.perf_counter()
+    cpu_began, load_began = _cpu_seconds(), round(os.getloadavg()[0], 2)
     gpu = GpuMeter()
     say("Готовлю фразы для замеров…")
     corpus = build_corpus(paths.content_dir, paths.data_dir / "bench" / "corpus", quick=quick)
@@ -166,6 +183,7 @@ async def _run(
         warm, _, _ = endpoint(corpus[0].path, settings)
         if warm is not None:
             eng.transcriber.transcribe(warm.pcm, warm.sample_rate)
+            eng.wake.check(warm, "")
         async for _ in eng.brain.reply("Привет"):
             pass
         from kiosk.voice import speak
@@ -183,7 +201,63 @@ async def _run(
             start = max(0.0, eng.clock - 3.0)  # inside the last replies: the mouth moves
         frame_ms = render_frames(eng.renderer, eng.animator, start, FPS_FRAMES[quick], fps)
         engines = _engine_names(eng)
-    return _report(settings, quick, results, frame_ms, memory, engines, gpu, began)
+        # Peak memory is the kiosk's: taken before other voice engines are loaded.
+        report = _report(settings, quick, results, frame_ms, memory, engines, gpu, began)
+        report.update(_extra_sections(eng, paths, quick, results, say))
+    report["duration_s"] = round(time.perf_counter() - began, 1)
+    report["cpu_s"] = round(_cpu_seconds() - cpu_began, 1)
+    report["load_avg"] = {"start": load_began, "end": round(os.getloadavg()[0], 2)}
+    return report
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its finished children."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _extra_sections(
+    eng: Engines,
+    paths: Paths,
+    quick: bool,
+    results: list[UtteranceResult],
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    """Voice engines side by side, each face on one pinned core, the live window."""
+    from kiosk.bench.faces import measure_faces
+    from kiosk.bench.voices import first_sentences, measure_voices
+    from kiosk.bench.window import measure_window
+    from kiosk.voice import speak
+
+    settings = eng.settings
+    sentences = first_sentences([r.reply for r in results if r.reply], VOICE_SENTENCES[quick])
+    say("Сравниваю движки голоса…")
+    began = time.perf_counter()
+    voices = measure_voices(
+        settings, paths, sentences, runs=VOICE_RUNS[quick], configured=eng.synthesizer
+    )
+    voices["seconds"] = round(time.perf_counter() - began, 1)
+    spoken = speak(eng.synthesizer, sentences[0])
+    track = spoken.track if spoken is not None else None
+    say("Рисую лица на одном ядре…")
+    began = time.perf_counter()
+    faces = measure_faces(settings, paths, FPS_FRAMES[quick], track)
+    faces["seconds"] = round(time.perf_counter() - began, 1)
+    say("Показываю лицо в окне…")
+    began = time.perf_counter()
+    photo = faces["faces"]["photo"]
+    window = measure_window(
+        settings.avatar.size,
+        settings.avatar.fps,
+        WINDOW_S[quick],
+        Path(photo["asset_dir"]) if photo.get("available") else None,
+        track,
+    )
+    window["seconds_total"] = round(time.perf_counter() - began, 1)
+    return {"voices": voices, "faces": faces, "window": window}
 
 
 def _report(
@@ -224,9 +298,9 @@ def _report(
             "endpoint_missed": sum(r.endpoint_missed for r in results),
         },
         "stages": {
-            "streaming": _stats(answered, "streaming", STREAMING_STAGES),
+            "streaming": _stats(answered, "streaming", (*STREAMING_STAGES, WAKE_STAGE)),
             "sequential": _stats(answered, "sequential", SEQUENTIAL_STAGES),
-            "floor": _stats(answered, "floor", FLOOR_STAGES),
+            "floor": _stats(answered, "floor", (*FLOOR_STAGES, WAKE_STAGE)),
         },
         "ratios": {
             "streaming_over_sequential_first_audio": _ratio(stream_fa, seq_fa),
@@ -252,7 +326,10 @@ def _report(
             "wer": round(sum(r.word_errors for r in results) / ref_words, 3) if ref_words else None,
             "wake_detection_rate": _ratio(sum(r.woke for r in wake_items), len(wake_items)),
             "false_wake_rate": _ratio(sum(r.woke for r in other), len(other)) if other else 0.0,
-            "safety": safety_rates(UNSAFE_PHRASES, SAFE_PHRASES),
+            "safety": {
+                **safety_figures(settings.brain.safety_level),
+                "bench_phrases": safety_rates(UNSAFE_PHRASES, SAFE_PHRASES),
+            },
         },
         "utterances": [r.to_dict() for r in results],
     }

@@ -55,6 +55,13 @@ __all__ = ["bench"]
     help="Write the figures as a Markdown section (for docs/performance.md).",
 )
 @click.option("--no-store", is_flag=True, help="Do not record the result in the database.")
+@click.option(
+    "--from",
+    "from_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Measure nothing: show, plot or write Markdown for an earlier report (--json).",
+)
 @pass_app
 def bench(
     app: AppContext,
@@ -66,12 +73,15 @@ def bench(
     tolerance: float,
     markdown_path: Path | None,
     no_store: bool,
+    from_path: Path | None,
 ) -> None:
     """Measure the kiosk on bundled and synthesised Russian phrases.
 
     Streaming pipeline, the sequential baseline and each stage alone, in one run.
     With ``--compare OLD.json --fail-on-regression`` the exit status is 1 when a
-    watched figure got worse than in OLD.json by more than ``--tolerance``.
+    watched figure got worse than in OLD.json by more than ``--tolerance``. With
+    ``--from REPORT.json`` nothing is measured or stored: the earlier report is
+    printed, plotted or written as Markdown (e.g. a GPU run made on another machine).
     """
     from rich.console import Console
 
@@ -91,7 +101,11 @@ def bench(
     to_stdout = json_path == Path("-")
     console = Console(stderr=to_stdout)
     say = (lambda msg: console.print(msg, style="dim")) if not to_stdout else (lambda _m: None)
-    report = run_bench(app.settings, app.paths, quick=quick, progress=say)
+    if from_path is not None:
+        report = load_report(from_path)
+        no_store = True
+    else:
+        report = run_bench(app.settings, app.paths, quick=quick, progress=say)
     text = json.dumps(report, ensure_ascii=False, indent=1)
     if to_stdout:
         click.echo(text)

@@ -13,6 +13,7 @@ from kiosk.bench.corpus import SAFE_PHRASES, UNSAFE_PHRASES, mix_at_snr
 from kiosk.bench.measure import (
     av_offset_ms,
     peak_rss_mb,
+    safety_figures,
     safety_rates,
     summarise,
     word_errors,
@@ -112,3 +113,19 @@ def test_safety_check_blocks_the_unsafe_set_and_passes_everyday_speech() -> None
 
 def test_peak_rss_is_a_plausible_number_of_mebibytes() -> None:
     assert 10.0 < peak_rss_mb() < 100_000.0
+
+
+@pytest.mark.parametrize("level", ["standard", "strict"])
+def test_safety_figures_are_for_the_configured_level_with_both_levels_listed(level: str) -> None:
+    figures = safety_figures(level)  # type: ignore[arg-type]
+    assert figures["level"] == level
+    assert set(figures["levels"]) == {"standard", "strict"}
+    chosen = figures["levels"][level]
+    assert figures["block_rate"] == chosen["block_rate"] >= 0.85
+    assert figures["unsafe"] == chosen["red_team_total"] > 0
+    assert figures["false_block_rate"] <= 0.25
+    # strict also steers away from grown-up topics: it is judged on more prompts
+    assert (
+        figures["levels"]["strict"]["red_team_total"]
+        > figures["levels"]["standard"]["red_team_total"]
+    )

@@ -219,3 +219,97 @@ def test_stored_run_keeps_the_streaming_over_sequential_ratio(tmp_path: Path) ->
         last = last_bench(store)
     assert last is not None
     assert last["metrics"]["ratios.streaming_over_sequential_first_audio"] == pytest.approx(0.66)
+
+
+def _with_sections(report: dict[str, Any]) -> dict[str, Any]:
+    """``report`` plus hand-built voice, face and window sections."""
+    report["corpus"] = {"utterances": 3, "with_wake": 2, "without_wake": 1, "noisy": 1,
+                        "answered": 2, "endpoint_missed": 0}  # fmt: skip
+    report["ratios"].update(sequential_over_streaming_first_audio=1.5, overhead_first_audio=1.0)
+    face = {"available": True, "core": 1, "pinned_to": [1], "frames": 3, "fps": 300.0,
+            "fps_cpu": 400.0, "frame_ms": _stat(3.3), "cpu_ms": _stat(2.5)}  # fmt: skip
+    report["voices"] = {
+        "sentences": ["Привет!"],
+        "runs": 1,
+        "engines": {
+            "espeak": {"available": True, "name": "espeak:ru+f3", "load_ms": 30.0,
+                       "first_audio_ms": _stat(9.0), "rtf": _stat(0.005),
+                       "audio_ms": _stat(900.0)},
+            "piper": {"available": False, "reason": "Голос Piper не установлен"},
+        },
+    }  # fmt: skip
+    report["faces"] = {"size": 512, "core": 1, "faces": {
+        "drawn": face, "photo": {**face, "fps_cpu": 250.0, "source": "astronaut (scikit-image)"},
+    }}  # fmt: skip
+    report["window"] = {
+        "available": True, "server": "Xvfb", "driver": "x11", "target_fps": 30, "seconds": 1.0,
+        "faces": {"drawn": {"fps": 29.8, "frames": 30, "interval_ms": _stat(33.0),
+                            "work_ms": _stat(5.0), "late_frames": 0}},
+    }  # fmt: skip
+    return report
+
+
+def test_report_with_voice_face_and_window_sections_is_valid() -> None:
+    assert validate_report(_with_sections(make_report())) == []
+
+
+@pytest.mark.parametrize(
+    ("section", "path", "problem"),
+    [
+        ("voices", ("engines", "espeak", "rtf"), "voices.engines.espeak.rtf missing"),
+        ("voices", ("engines", "piper", "reason"), "voices.engines.piper.reason missing"),
+        ("faces", ("faces", "photo"), "faces.faces.photo missing"),
+        ("faces", ("faces", "drawn", "fps_cpu"), "faces.faces.drawn.fps_cpu missing"),
+        ("window", ("faces", "drawn", "work_ms"), "window.faces.drawn.work_ms missing"),
+    ],
+)
+def test_a_broken_section_is_reported(section: str, path: tuple[str, ...], problem: str) -> None:
+    report = _with_sections(make_report())
+    holder = report[section]
+    for key in path[:-1]:
+        holder = holder[key]
+    del holder[path[-1]]
+    assert validate_report(report) == [problem]
+
+
+def test_slower_voice_and_fewer_window_frames_are_regressions() -> None:
+    old = _with_sections(make_report())
+    new = copy.deepcopy(old)
+    new["voices"]["engines"]["espeak"]["first_audio_ms"]["median"] = 30.0
+    new["window"]["faces"]["drawn"]["fps"] = 20.0
+    new["faces"]["faces"]["photo"]["fps_cpu"] = 260.0  # better: not a regression
+    regressed = {c.metric for c in compare_reports(old, new) if c.regression}
+    assert regressed == {"voice espeak first audio median, ms", "live window FPS, drawn face"}
+
+
+def test_markdown_has_the_voice_table_and_the_face_table() -> None:
+    from kiosk.bench import markdown_report
+
+    text = markdown_report(_with_sections(make_report()))
+    assert "| espeak:ru+f3 | 8 / 9 / 11 | 0.005 | load 30 ms |" in text
+    assert "| piper | — | — | no Piper voice imported (kiosk models import) |" in text
+    assert "| drawn 512px | 300.0 FPS wall / 400.0 FPS of CPU time" in text
+    assert "29.8 FPS at target 30 (Xvfb, SDL x11)" in text
+    assert "| photo 512px | 300.0 FPS wall / 250.0 FPS of CPU time" in text
+
+
+def test_an_earlier_report_is_rendered_without_measuring(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from kiosk.cli import main
+
+    def never(*_a: Any, **_k: Any) -> dict[str, Any]:
+        raise AssertionError("--from must not measure")
+
+    monkeypatch.setattr("kiosk.bench.run_bench", never)
+    source = tmp_path / "gpu.json"
+    source.write_text(json.dumps(_with_sections(make_report())), encoding="utf-8")
+    env = {"KIOSK_CONFIG": "", "KIOSK_PATHS__DATA_DIR": str(tmp_path / "data")}
+    args = ["bench", "--from", str(source), "--markdown", str(tmp_path / "gpu.md")]
+    done = CliRunner().invoke(main, args, env=env)
+    assert done.exit_code == 0, done.output
+    text = (tmp_path / "gpu.md").read_text(encoding="utf-8")
+    assert "Test CPU" in text and "| espeak:ru+f3 |" in text
+    assert not (tmp_path / "data" / "kiosk.db").exists()  # nothing stored
