@@ -40,6 +40,7 @@ __all__ = [
     "REDIRECTS",
     "SAFETY_DIR",
     "SAFETY_LEVELS",
+    "STANDARD_CATEGORIES",
     "STRICT_CATEGORIES",
     "SafetyLevel",
     "SafetyVerdict",
@@ -68,7 +69,7 @@ SAFETY_LEVELS: tuple[SafetyLevel, ...] = ("standard", "strict")
 ALERT_CATEGORIES = ("self_harm", "abuse", "bullying", "danger")
 """Disclosures the parent must know about; checked first, at every level."""
 
-_STANDARD_CATEGORIES = (
+STANDARD_CATEGORIES = (
     "sexual",
     "violence",
     "drugs",
@@ -78,6 +79,7 @@ _STANDARD_CATEGORIES = (
     "persona",
     "profanity",
 )
+"""What the ``standard`` level blocks besides the alerts (``content/safety/*.txt``)."""
 
 STRICT_CATEGORIES = ("war", "horror", "dating", "gambling", "politics")
 """Grown-up topics the ``strict`` level steers away from (``content/safety/strict/``)."""
@@ -85,7 +87,7 @@ STRICT_CATEGORIES = ("war", "horror", "dating", "gambling", "politics")
 TOPIC_CATEGORY = "topic"
 """Category of a topic the parent blocked in the persona (``blocked_topics``)."""
 
-CATEGORIES = ALERT_CATEGORIES + _STANDARD_CATEGORIES + STRICT_CATEGORIES + (TOPIC_CATEGORY,)
+CATEGORIES = ALERT_CATEGORIES + STANDARD_CATEGORIES + STRICT_CATEGORIES + (TOPIC_CATEGORY,)
 """Every category a verdict can carry besides ``ok``, in the order they are checked."""
 
 CATEGORY_LABELS: dict[str, str] = {
@@ -305,7 +307,7 @@ def load_word_lists(directory: Path = SAFETY_DIR) -> WordLists:
             f"Safety word lists not found in {directory}",
             "reinstall the kiosk: content/safety ships with it",
         )
-    inputs, outputs = _load(directory, ALERT_CATEGORIES + _STANDARD_CATEGORIES)
+    inputs, outputs = _load(directory, ALERT_CATEGORIES + STANDARD_CATEGORIES)
     strict_in, strict_out = _load(directory / "strict", STRICT_CATEGORIES)
     allow = None
     if (directory / "allow.txt").is_file():

@@ -34,7 +34,13 @@ from typing import Any
 
 import numpy as np
 
-from kiosk.brain.safety import ALERT_CATEGORIES, SAFETY_DIR, lemmatise, normalise
+from kiosk.brain.safety import (
+    ALERT_CATEGORIES,
+    SAFETY_DIR,
+    STANDARD_CATEGORIES,
+    lemmatise,
+    normalise,
+)
 from kiosk.errors import ConfigError
 
 __all__ = [
@@ -61,18 +67,7 @@ MODEL_FILE = MODEL_DIR / "weights.npz"
 TRAIN_DIR = SAFETY_DIR / "train"
 """Extra training sentences (``[category] prompts = [...]``; ``ordinary.toml`` is all ok)."""
 
-MODEL_CATEGORIES: tuple[str, ...] = (
-    "ok",
-    *ALERT_CATEGORIES,
-    "sexual",
-    "violence",
-    "drugs",
-    "dangerous",
-    "personal_data",
-    "scary",
-    "persona",
-    "profanity",
-)
+MODEL_CATEGORIES: tuple[str, ...] = ("ok", *ALERT_CATEGORIES, *STANDARD_CATEGORIES)
 """What the model scores: ``ok`` and the standard-level categories (strict topics stay lists)."""
 
 N_FEATURES = 1 << 14

@@ -7,7 +7,18 @@ from typing import Protocol, runtime_checkable
 
 from kiosk.events import LipSyncTrack
 
-__all__ = ["Synthesis", "Synthesizer"]
+__all__ = ["EMOTION_SPEED", "Synthesis", "Synthesizer"]
+
+EMOTION_SPEED: dict[str, float] = {
+    "happy": 1.06,
+    "excited": 1.1,
+    "surprised": 1.05,
+    "sad": 0.9,
+    "calm": 0.95,
+    "sleepy": 0.88,
+    "tired": 0.9,
+}
+"""Emotion → speaking-speed factor (above 1 faster), for engines without a style input."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)

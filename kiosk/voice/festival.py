@@ -11,7 +11,7 @@ from pathlib import Path
 
 from kiosk.errors import AudioFormatError, ModelMissing
 from kiosk.events import LipSyncTrack
-from kiosk.voice.base import Synthesis
+from kiosk.voice.base import EMOTION_SPEED, Synthesis
 from kiosk.voice.lipsync import track_from_audio
 
 __all__ = ["EMOTION_TAPE_SPEED", "FestivalSynthesizer"]
@@ -20,15 +20,7 @@ _LOGGER = logging.getLogger(__name__)
 
 _INSTALL_HINT = "установите Festival и русский голос: sudo apt install festival festvox-ru"
 
-EMOTION_TAPE_SPEED: dict[str, float] = {
-    "happy": 1.06,
-    "excited": 1.1,
-    "surprised": 1.05,
-    "sad": 0.9,
-    "calm": 0.95,
-    "sleepy": 0.88,
-    "tired": 0.9,
-}
+EMOTION_TAPE_SPEED: dict[str, float] = EMOTION_SPEED
 """Emotion → playback-speed factor; above 1 is faster and higher, like a faster tape.
 
 The clunits voice concatenates recorded units and takes no pitch or duration

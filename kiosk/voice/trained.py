@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiosk.errors import ConfigError, ModelMissing
 from kiosk.events import LipSyncTrack
+from kiosk.voice.base import EMOTION_SPEED as SHARED_EMOTION_SPEED
 from kiosk.voice.base import Synthesis
 from kiosk.voice.lipsync import track_from_audio
 
@@ -36,15 +37,7 @@ _LOGGER = logging.getLogger(__name__)
 
 CHECKPOINT_FOLDERS = ("train-acoustic", "train-tiny")
 """Run folders ``kiosk voice train`` writes beside a voice's dataset, preferred first."""
-EMOTION_SPEED: dict[str, float] = {
-    "happy": 1.06,
-    "excited": 1.1,
-    "surprised": 1.05,
-    "sad": 0.9,
-    "calm": 0.95,
-    "sleepy": 0.88,
-    "tired": 0.9,
-}
+EMOTION_SPEED: dict[str, float] = SHARED_EMOTION_SPEED
 """Emotion → speaking-speed factor (the model predicts durations; pitch is what it learnt)."""
 _TRAIN_HINT = "обучите голос: kiosk voice train --name ИМЯ (после kiosk voice enroll)"
 _TORCH_HINT = "установите torch для обученного голоса: ./install.sh --speaker (torch==2.13.0)"
