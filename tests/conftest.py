@@ -7,13 +7,19 @@
   mono 16-bit WAV, with Festival's own edge silence trimmed and exactly
   ``before``/``after`` seconds of silence added; cached per text for the session.
 
-Only session-scoped fixtures that several stages share belong here.
+- ``kiosk_env``: a throwaway kiosk for one test — data dir ``tmp_path/"d"``, no config
+  file, no ``KIOSK_*`` variable from the caller's shell — returning its ``Paths``.
+- ``kiosk_env_vars``: ``(root) -> dict`` for a ``python -m kiosk`` subprocess (or a
+  module-scoped fixture) with the same isolation, data dir ``root/"d"``.
+
+Only fixtures that several stages share belong here.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -21,7 +27,58 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.paths import Paths
+
 FestivalWav = Callable[..., Path]
+KioskEnvVars = Callable[[Path], dict[str, str]]
+
+# Variables that would let the caller's desktop or shell leak into a test's kiosk.
+_HOST_VARS = ("DISPLAY", "WAYLAND_DISPLAY")
+
+
+def _isolated_vars(root: Path) -> dict[str, str]:
+    """The variables that point a kiosk at ``root`` and away from any user or system config."""
+    return {
+        "KIOSK_PATHS__DATA_DIR": str(root / "d"),  # short: the control socket lives there
+        "XDG_CONFIG_HOME": str(root / "xdg"),  # so ~/.config/kiosk/kiosk.toml is not read
+        "SDL_VIDEODRIVER": "dummy",
+        "SDL_AUDIODRIVER": "dummy",
+    }
+
+
+@pytest.fixture
+def kiosk_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Paths:
+    """A throwaway kiosk: every ``KIOSK_*`` variable cleared, the data dir in ``tmp_path``.
+
+    Removes ``DISPLAY``/``WAYLAND_DISPLAY`` (SDL gets its dummy drivers), sets the variables
+    of ``_isolated_vars`` through ``monkeypatch`` (a test may set more ``KIOSK_*`` on top)
+    and returns the resolved ``Paths``, its folders created.
+    """
+    from kiosk.config import load_settings
+    from kiosk.paths import resolve_paths
+
+    for key in [k for k in os.environ if k.startswith("KIOSK_")]:
+        monkeypatch.delenv(key)
+    for key in _HOST_VARS:
+        monkeypatch.delenv(key, raising=False)
+    for key, value in _isolated_vars(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    return resolve_paths(load_settings()).ensure()
+
+
+@pytest.fixture(scope="session")
+def kiosk_env_vars() -> KioskEnvVars:
+    """Make the environment of a ``python -m kiosk`` child whose data dir is ``root/"d"``."""
+
+    def make(root: Path) -> dict[str, str]:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("KIOSK_") and k not in _HOST_VARS
+        }
+        return {**env, **_isolated_vars(root)}
+
+    return make
 
 
 def _package_data(package: str) -> Path:

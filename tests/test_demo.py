@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,17 +17,11 @@ FPS = 10  # frames sampled from the video for the checks
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:  # type: ignore[type-arg]
+def demo_run(
+    tmp_path_factory: pytest.TempPathFactory, kiosk_env_vars: Callable[[Path], dict[str, str]]
+) -> tuple[dict, Path]:  # type: ignore[type-arg]
     root = tmp_path_factory.mktemp("demo")
-    env = {
-        **os.environ,
-        "KIOSK_PATHS__DATA_DIR": str(root / "data"),
-        "XDG_CONFIG_HOME": str(root / "xdg"),
-        "SDL_VIDEODRIVER": "dummy",
-        "SDL_AUDIODRIVER": "dummy",
-    }
-    env.pop("KIOSK_CONFIG", None)
-    env.pop("DISPLAY", None)
+    env = kiosk_env_vars(root)
     kiosk = [sys.executable, "-m", "kiosk"]
     subprocess.run([*kiosk, "models", "install-defaults"], env=env, check=True, timeout=300)
     out = root / "out"

@@ -72,8 +72,8 @@ def gguf_bytes(arch: str = "llama", n_floats: int = 1024) -> bytes:
 
 
 @pytest.fixture
-def paths(tmp_path: Path) -> Paths:
-    return make_paths(tmp_path / "data")
+def paths(kiosk_env: Paths) -> Paths:
+    return kiosk_env
 
 
 @pytest.fixture

@@ -1,10 +1,9 @@
 """Talk to the running daemon over its control socket, without ever blocking the TUI.
 
-Requests go through the daemon's own client, ``kiosk.daemon.control.ControlClient``
-(one short connection per request, on a daemon thread, so a slow answer never holds
-the event loop nor the app's exit). The event stream stays a small asyncio reader
-here: ``ControlClient.subscribe`` blocks in ``readline`` and cannot be interrupted
-from another thread, and the dashboard must stop following at once on exit.
+Everything goes through the daemon's own client, ``kiosk.daemon.control.ControlClient``:
+requests use one short connection each, on a daemon thread, so a slow answer never
+holds the event loop nor the app's exit; the event stream is ``ControlClient.events``,
+whose reader thread stops at once when the dashboard stops following.
 Protocol: ``{"id", "cmd", ...}`` → ``{"id", "ok", "result" | "error"}``; after
 ``subscribe`` the daemon streams ``{"event": "status"|"state"|"turn", "data": {...}}``.
 """
@@ -13,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -27,9 +25,6 @@ from kiosk.errors import KioskError
 __all__ = ["DaemonError", "DaemonUnavailable", "request", "subscribe"]
 
 _LOGGER = logging.getLogger(__name__)
-
-_LINE_LIMIT = 1 << 20
-"""Longest accepted event line in bytes (a status with errors and a last turn fits easily)."""
 
 
 class DaemonError(KioskError):
@@ -97,67 +92,21 @@ async def request(
     return dict(result) if isinstance(result, dict) else {"value": result}
 
 
-async def _connect(
-    socket_path: Path, wait_s: float
-) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    try:
-        return await asyncio.wait_for(
-            asyncio.open_unix_connection(str(socket_path), limit=_LINE_LIMIT), wait_s
-        )
-    except (OSError, TimeoutError) as exc:
-        raise DaemonUnavailable(
-            tr("Демон не отвечает ({path}): {why}", path=socket_path, why=type(exc).__name__),
-            tr("запустите его на вкладке «Служба» (или sudo systemctl start kiosk)"),
-        ) from exc
-
-
-async def _close(writer: asyncio.StreamWriter) -> None:
-    writer.close()
-    with contextlib.suppress(OSError, ConnectionError):
-        await writer.wait_closed()
-
-
-async def _accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    writer.write(b'{"id": 1, "cmd": "subscribe"}\n')
-    await writer.drain()
-    while True:
-        line = await reader.readline()
-        if not line:
-            raise DaemonUnavailable("Демон закрыл соединение", "проверьте журнал («Служба»)")
-        message = json.loads(line)
-        if message.get("id") != 1:
-            continue  # an event that raced the answer
-        if not message.get("ok"):
-            raise DaemonError(f"Демон отказал в подписке: {message.get('error', '?')}")
-        return
-
-
 async def subscribe(socket_path: Path, *, wait_s: float = 5.0) -> AsyncIterator[dict[str, Any]]:
     """Yield the daemon's events (``{"event", "data"}``) until it goes away.
 
-    Raises ``DaemonUnavailable`` when the socket is absent or the stream ends.
+    Raises ``DaemonUnavailable`` when the socket is absent, the daemon stays silent or
+    the stream ends, ``DaemonError`` when it refuses. Leaving the loop (the dashboard
+    closing, the worker cancelled) stops the reader thread at once.
     """
-    reader, writer = await _connect(socket_path, wait_s)
+    client = ControlClient(socket_path, timeout=wait_s, connect_timeout=wait_s)
     try:
-        try:
-            await asyncio.wait_for(_accepted(reader, writer), wait_s)
-        except (TimeoutError, ConnectionError, json.JSONDecodeError) as exc:
-            raise DaemonUnavailable(
-                "Демон не принял подписку", "проверьте журнал на вкладке «Служба»"
-            ) from exc
-        while True:
-            try:
-                line = await reader.readline()
-            except (ConnectionError, ValueError) as exc:
-                raise DaemonUnavailable(f"Связь с демоном прервалась: {exc}") from exc
-            if not line:
-                raise DaemonUnavailable("Демон закрыл соединение")
-            try:
-                message = json.loads(line)
-            except json.JSONDecodeError:
-                _LOGGER.warning("unreadable line from the daemon: %r", line[:200])
-                continue
-            if isinstance(message, dict) and "event" in message:
+        async with contextlib.aclosing(client.events()) as events:
+            async for message in events:
                 yield message
-    finally:
-        await _close(writer)
+    except ControlCommandFailed as exc:
+        raise DaemonError(
+            tr("Демон отказал в «{cmd}»: {why}", cmd="subscribe", why=exc.message),
+            tr("посмотрите журнал на вкладке «Служба»"),
+            reason=exc.message,
+        ) from exc

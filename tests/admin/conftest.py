@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,23 +39,19 @@ def populate(store: Store) -> None:
 
 
 @pytest.fixture
-def kiosk_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Paths]]:
-    """A config file + data dir in a short tmp folder (Unix socket paths must be short)."""
-    data_dir = tmp_path / "d"
-    config = tmp_path / "kiosk.toml"
+def kiosk_env(kiosk_env: Paths) -> tuple[Path, Paths]:
+    """The shared throwaway kiosk, plus a config file (the Settings tab edits it) and talk."""
+    config = kiosk_env.data_dir.parent / "kiosk.toml"
     config.write_text(
         "# Kiosk settings (test)\n[paths]\n"
-        f'data_dir = "{data_dir}"\n\n[listen]\n# how long to wait\nfollow_up_s = 8.0\n',
+        f'data_dir = "{kiosk_env.data_dir}"\n\n[listen]\n# how long to wait\nfollow_up_s = 8.0\n',
         encoding="utf-8",
     )
-    for key in list(os.environ):
-        if key.startswith("KIOSK_"):
-            monkeypatch.delenv(key)
-    settings = load_settings(config)
-    paths = resolve_paths(settings).ensure()
+    paths = resolve_paths(load_settings(config)).ensure()
+    assert paths == kiosk_env
     with Store.open(paths.database) as store:
         populate(store)
-    yield config, paths
+    return config, paths
 
 
 @pytest.fixture

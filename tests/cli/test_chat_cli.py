@@ -10,15 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from kiosk.cli import main
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    data = tmp_path / "data"
-    monkeypatch.setenv("KIOSK_PATHS__DATA_DIR", str(data))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv("KIOSK_CONFIG", raising=False)
-    return data
+from kiosk.paths import Paths
 
 
 def chat(*args: str) -> dict:  # type: ignore[type-arg]
@@ -27,14 +19,14 @@ def chat(*args: str) -> dict:  # type: ignore[type-arg]
     return json.loads(result.output.strip().splitlines()[-1])
 
 
-def test_chat_once_answers_in_russian_in_persona_and_stores_the_turn(env: Path) -> None:
+def test_chat_once_answers_in_russian_in_persona_and_stores_the_turn(kiosk_env: Paths) -> None:
     answer = chat("--once", "Привет! Как тебя зовут?", "--json")
     assert "Аня" in answer["reply"]
     assert answer["engine"] == "scripted"
     assert answer["persona"] == "anya"
     assert {"first_token", "first_sentence", "reply_done", "done"} <= answer["timings_ms"].keys()
     assert answer["timings_ms"]["first_token"] <= answer["timings_ms"]["done"]
-    with sqlite3.connect(env / "kiosk.db") as db:
+    with sqlite3.connect(kiosk_env.database) as db:
         rows = db.execute("select role, text, timings from turns order by id").fetchall()
     assert [r[0] for r in rows] == ["child", "avatar"]
     assert rows[0][1] == "Привет! Как тебя зовут?"
@@ -42,17 +34,17 @@ def test_chat_once_answers_in_russian_in_persona_and_stores_the_turn(env: Path) 
     assert "first_sentence" in json.loads(rows[1][2])
 
 
-def test_unsafe_input_is_redirected_gently(env: Path) -> None:
+def test_unsafe_input_is_redirected_gently(kiosk_env: Paths) -> None:
     answer = chat("--once", "скажи мне свой домашний адрес и пароль", "--json")
     assert answer["safety"] != "ok"
     assert answer["reply"]
 
 
-def test_interactive_chat_keeps_one_conversation(env: Path) -> None:
+def test_interactive_chat_keeps_one_conversation(kiosk_env: Paths) -> None:
     result = CliRunner().invoke(main, ["chat"], input="Привет!\nРасскажи загадку\nвыход\n")
     assert result.exit_code == 0, result.output
     assert result.output.count("Аня:") >= 3  # greeting + two answers
-    with sqlite3.connect(env / "kiosk.db") as db:
+    with sqlite3.connect(kiosk_env.database) as db:
         conversations = db.execute("select count(distinct conversation_id) from turns").fetchone()[
             0
         ]
@@ -61,7 +53,9 @@ def test_interactive_chat_keeps_one_conversation(env: Path) -> None:
     assert turns == 4
 
 
-def test_missing_llm_model_is_a_clear_error(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_llm_model_is_a_clear_error(
+    kiosk_env: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KIOSK_BRAIN__ENGINE", "llm")
     monkeypatch.setenv("KIOSK_BRAIN__LLM_MODEL", "qwen3-4b-instruct-2507")
     result = CliRunner().invoke(main, ["chat", "--once", "Привет"])
@@ -71,7 +65,7 @@ def test_missing_llm_model_is_a_clear_error(env: Path, monkeypatch: pytest.Monke
 
 
 def test_unwritable_data_dir_is_a_clear_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    kiosk_env: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
@@ -81,13 +75,15 @@ def test_unwritable_data_dir_is_a_clear_error(
     assert "paths.data_dir" in result.output
 
 
-def test_empty_message_is_refused(env: Path) -> None:
+def test_empty_message_is_refused(kiosk_env: Paths) -> None:
     result = CliRunner().invoke(main, ["chat", "--once", "   "])
     assert result.exit_code != 0
 
 
 @pytest.mark.slow
-def test_chat_goes_through_llama_cpp_when_a_gguf_is_chosen(env: Path, smollm2_gguf: Path) -> None:
+def test_chat_goes_through_llama_cpp_when_a_gguf_is_chosen(
+    kiosk_env: Paths, smollm2_gguf: Path
+) -> None:
     """The packaged SmolLM2 GGUF (English-only) exercises the real llama.cpp path."""
     import os
     import subprocess
@@ -120,14 +116,14 @@ def test_chat_goes_through_llama_cpp_when_a_gguf_is_chosen(env: Path, smollm2_gg
     assert answer["timings_ms"]["first_token"] < answer["timings_ms"]["done"]
 
 
-def test_json_answer_carries_the_childs_mood(env: Path) -> None:
+def test_json_answer_carries_the_childs_mood(kiosk_env: Paths) -> None:
     answer = chat("--once", "Мне очень грустно, меня обидели", "--json")
     assert answer["mood"] == "sad"
     assert answer["emotion"] == "sad"
     assert chat("--once", "Какого цвета небо?", "--json")["mood"] == "neutral"
 
 
-def test_interactive_reply_shows_the_emotion_as_an_emoji(env: Path) -> None:
+def test_interactive_reply_shows_the_emotion_as_an_emoji(kiosk_env: Paths) -> None:
     result = CliRunner().invoke(main, ["chat"], input="Мне грустно\nвыход\n")
     assert result.exit_code == 0, result.output
     reply = [line for line in result.output.splitlines() if line.startswith("Аня:")][-1]
@@ -145,7 +141,7 @@ def test_format_reply_adds_one_emoji_and_none_for_neutral() -> None:
     assert format_reply("Аня", "Понятно.", "neutral") == "Аня: Понятно."
 
 
-def test_history_shows_the_last_turns_of_the_previous_conversation(env: Path) -> None:
+def test_history_shows_the_last_turns_of_the_previous_conversation(kiosk_env: Paths) -> None:
     first = CliRunner().invoke(
         main, ["chat"], input="Меня зовут Маша\nРасскажи загадку\nМне грустно\nвыход\n"
     )
@@ -161,7 +157,9 @@ def test_history_shows_the_last_turns_of_the_previous_conversation(env: Path) ->
     assert "Расскажи загадку" not in result.output
 
 
-def test_history_on_a_fresh_kiosk_says_there_is_none_and_default_shows_none(env: Path) -> None:
+def test_history_on_a_fresh_kiosk_says_there_is_none_and_default_shows_none(
+    kiosk_env: Paths,
+) -> None:
     result = CliRunner().invoke(main, ["chat", "--history", "5"], input="выход\n")
     assert result.exit_code == 0, result.output
     assert "Прошлых разговоров пока нет" in result.output
@@ -182,7 +180,7 @@ def test_history_on_a_fresh_kiosk_says_there_is_none_and_default_shows_none(env:
     ],
 )
 def test_disclosure_is_answered_warmly_and_the_parent_sees_the_alert(
-    env: Path, text: str, kind: str
+    kiosk_env: Paths, text: str, kind: str
 ) -> None:
     from kiosk.admin.data import safety_alerts
     from kiosk.store import Store
@@ -193,7 +191,7 @@ def test_disclosure_is_answered_warmly_and_the_parent_sees_the_alert(
     assert answer["emotion"] == "calm"
     if kind == "self_harm":
         assert "8-800-2000-122" in answer["reply"]
-    with Store.open(env / "kiosk.db") as store:
+    with Store.open(kiosk_env.database) as store:
         alerts = safety_alerts(store)
         turns = store.recent_turns(2)
     assert [(a.category, a.child_text, a.reply) for a in alerts] == [(kind, text, answer["reply"])]
@@ -201,7 +199,7 @@ def test_disclosure_is_answered_warmly_and_the_parent_sees_the_alert(
 
 
 def test_with_parent_alerts_off_the_child_still_gets_support_but_no_alert(
-    env: Path, monkeypatch: pytest.MonkeyPatch
+    kiosk_env: Paths, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from kiosk.admin.data import safety_alerts
     from kiosk.store import Store
@@ -210,12 +208,12 @@ def test_with_parent_alerts_off_the_child_still_gets_support_but_no_alert(
     answer = chat("--once", "Меня бьют дома", "--json")
     assert "взрослому" in answer["reply"]
     assert answer["safety"] == "ok"
-    with Store.open(env / "kiosk.db") as store:
+    with Store.open(kiosk_env.database) as store:
         assert safety_alerts(store) == []
 
 
 def test_strict_level_steers_away_from_horror_that_standard_allows(
-    env: Path, monkeypatch: pytest.MonkeyPatch
+    kiosk_env: Paths, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert chat("--once", "Расскажи страшилку", "--json")["safety"] == "ok"
     monkeypatch.setenv("KIOSK_BRAIN__SAFETY_LEVEL", "strict")

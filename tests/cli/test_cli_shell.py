@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from kiosk.cli import main
+
+# No KIOSK_* variable or user config from the shell running the tests may change the answers.
+pytestmark = pytest.mark.usefixtures("kiosk_env")
 
 
 def test_help_lists_the_contract_commands() -> None:

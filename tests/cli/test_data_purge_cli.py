@@ -9,18 +9,14 @@ import pytest
 from click.testing import CliRunner, Result
 
 from kiosk.cli import main
+from kiosk.paths import Paths
 from kiosk.store import Store
 from kiosk.store.records import format_time
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    data = tmp_path / "data"
-    monkeypatch.setenv("KIOSK_PATHS__DATA_DIR", str(data))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.delenv("KIOSK_CONFIG", raising=False)
-    monkeypatch.delenv("KIOSK_GENERAL__RETENTION_DAYS", raising=False)
-    return data
+def data_dir(kiosk_env: Paths) -> Path:
+    return kiosk_env.data_dir
 
 
 def kiosk(*args: str, input: str | None = None) -> Result:

@@ -5,20 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from kiosk.cli import main
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("KIOSK_PATHS__DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv("KIOSK_CONFIG", raising=False)
-    monkeypatch.delenv("DISPLAY", raising=False)
-    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    return tmp_path / "data"
+from kiosk.paths import Paths
 
 
 def doctor() -> tuple[int, dict]:  # type: ignore[type-arg]
@@ -30,7 +20,7 @@ def by_area(report: dict, area: str) -> list[dict]:  # type: ignore[type-arg]
     return [c for c in report["checks"] if c["area"] == area]
 
 
-def test_missing_stt_model_is_an_error_with_the_fix(env: Path) -> None:
+def test_missing_stt_model_is_an_error_with_the_fix(kiosk_env: Paths) -> None:
     code, report = doctor()
     assert code == 1
     assert not report["ok"]
@@ -39,7 +29,7 @@ def test_missing_stt_model_is_an_error_with_the_fix(env: Path) -> None:
     assert "install.sh" in stt["fix"] or "models" in stt["fix"]
 
 
-def test_after_install_defaults_it_is_ready_and_honest_about_the_brain(env: Path) -> None:
+def test_after_install_defaults_it_is_ready_and_honest_about_the_brain(kiosk_env: Paths) -> None:
     installed = CliRunner().invoke(main, ["models", "install-defaults"])
     assert installed.exit_code == 0, installed.output
     code, report = doctor()
@@ -55,7 +45,7 @@ def test_after_install_defaults_it_is_ready_and_honest_about_the_brain(env: Path
     assert by_area(report, "gpu")[0]["level"] in ("ok", "info")
 
 
-def test_bad_config_is_reported_not_raised(env: Path, tmp_path: Path) -> None:
+def test_bad_config_is_reported_not_raised(kiosk_env: Paths, tmp_path: Path) -> None:
     cfg = tmp_path / "bad.toml"
     cfg.write_text("[voice]\npitch = 500\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["--config", str(cfg), "doctor", "--json"])
@@ -65,7 +55,7 @@ def test_bad_config_is_reported_not_raised(env: Path, tmp_path: Path) -> None:
     assert "voice.pitch" in report["checks"][0]["message"]
 
 
-def test_plain_output_marks_problems_with_fixes(env: Path) -> None:
+def test_plain_output_marks_problems_with_fixes(kiosk_env: Paths) -> None:
     result = CliRunner().invoke(main, ["doctor"])
     assert result.exit_code == 1
     assert "✘" in result.output

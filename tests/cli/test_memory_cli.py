@@ -11,18 +11,15 @@ import pytest
 from click.testing import CliRunner, Result
 
 from kiosk.cli import main
+from kiosk.paths import Paths
 from kiosk.store import Store
 
 Run = Callable[..., Result]
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    data = tmp_path / "data"
-    monkeypatch.setenv("KIOSK_PATHS__DATA_DIR", str(data))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.delenv("KIOSK_CONFIG", raising=False)
-    return data
+def data_dir(kiosk_env: Paths) -> Path:
+    return kiosk_env.data_dir
 
 
 @pytest.fixture

