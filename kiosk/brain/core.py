@@ -126,6 +126,9 @@ class Brain:
         self.settings = settings
         self.fallback = fallback
         self.memory = memory or Memory(history_turns=settings.history_turns)
+        # What memory may keep follows this persona's blocked topics and the safety level.
+        self.memory.topics = persona.blocked_topics
+        self.memory.level = settings.safety_level
         self.last_mood = "neutral"
         """The child's mood detected in the latest ``reply`` call."""
 

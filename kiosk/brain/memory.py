@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from kiosk.brain.base import ChatMessage, GenerationOptions, LLMEngine
 from kiosk.brain.facts import CATEGORY_PRIORITY, ExtractedFact, extract_facts
 from kiosk.brain.morph import content_keys, key_of
-from kiosk.brain.safety import ALERT_CATEGORIES, check_output
+from kiosk.brain.safety import ALERT_CATEGORIES, SafetyLevel, check_output
 
 if TYPE_CHECKING:
     from kiosk.store import Fact, Store, Turn
@@ -109,8 +109,18 @@ _EXTRACT_PROMPT = (
 _LINE = re.compile(r"^\s*[-•*]?\s*([a-z]+)\s*\|\s*(.{3,120})$")
 
 
-def llm_extract(engine: LLMEngine, text: str) -> list[ExtractedFact]:
-    """Facts the LLM finds in ``text`` (lines ``category | fact``); unknown categories dropped."""
+def llm_extract(
+    engine: LLMEngine,
+    text: str,
+    *,
+    topics: Sequence[str] = (),
+    level: SafetyLevel = "standard",
+) -> list[ExtractedFact]:
+    """Facts the LLM finds in ``text`` (lines ``category | fact``); unknown categories dropped.
+
+    A fact the reply check would cut at ``level``, or one about a topic the parent
+    blocked (``topics``: the persona's ``blocked_topics``), is not returned.
+    """
     try:
         answer = _generate(
             engine,
@@ -126,7 +136,7 @@ def llm_extract(engine: LLMEngine, text: str) -> list[ExtractedFact]:
         if not found or found.group(1) not in CATEGORY_PRIORITY:
             continue
         category, fact = found.group(1), found.group(2).strip().rstrip(".")
-        if not check_output(fact).ok:
+        if not check_output(fact, level=level, topics=topics).ok:
             continue
         key = "name" if category == "name" else f"{category}:{key_of(fact)}"
         facts.append(ExtractedFact(key, category, fact, CATEGORY_PRIORITY[category]))
@@ -144,8 +154,18 @@ class Memory:
         history_turns: int = 8,
         count_tokens: TokenCounter | None = None,
         llm: LLMEngine | None = None,
+        topics: Sequence[str] = (),
+        level: SafetyLevel = "standard",
     ) -> None:
-        """``budget_tokens`` bounds facts + summary; ``llm`` (optional) extracts and summarises."""
+        """``budget_tokens`` bounds facts + summary; ``llm`` (optional) extracts and summarises.
+
+        ``topics`` (the persona's ``blocked_topics``) and ``level`` (``brain.safety_level``)
+        screen what the LLM extracts or summarises before it is stored.
+        """
+        self.topics = tuple(topics)
+        """Blocked topics: LLM facts and summaries about them are not stored."""
+        self.level: SafetyLevel = level
+        """Safety level the stored LLM text is checked at."""
         self.budget_tokens = budget_tokens
         self.summary_chars = summary_chars
         self.history_turns = history_turns
@@ -158,7 +178,7 @@ class Memory:
         """Merge every fact in the child's ``text`` (turn ``turn_id``); returns the fact ids."""
         found = {f.key: f for f in extract_facts(text)}
         if self.llm is not None:
-            for fact in llm_extract(self.llm, text):
+            for fact in llm_extract(self.llm, text, topics=self.topics, level=self.level):
                 found.setdefault(fact.key, fact)
         ids = []
         for fact in found.values():
@@ -211,7 +231,8 @@ class Memory:
             _LOGGER.warning("LLM summary failed, using the extractive one: %r", exc)
             return ""
         text = " ".join(text.split())[: self.summary_chars]
-        return text if text and check_output(text).ok else ""
+        fit = text and check_output(text, level=self.level, topics=self.topics).ok
+        return text if fit else ""
 
     def after_turn(
         self, store: Store, conversation_id: int, turn_id: int, text: str, safety: str = "ok"

@@ -79,14 +79,26 @@ def _crude_stem(word: str, fleeting: bool = True) -> str:
     return stem
 
 
+# Parses that are almost never what a child means by a lower-case word: abbreviations
+# ("мид"), initials, and place names that tie with a common word — pymorphy3 reads
+# "режу" as the dative of a toponym "Реж" as often as the verb "резать".
+_RARE_READINGS = frozenset({"Abbr", "Init", "Geox"})
+
+
 @functools.lru_cache(maxsize=4096)
 def lemma(word: str) -> str:
-    """The dictionary form of ``word`` (lower-case, ё as е); a rough stem without pymorphy3."""
+    """The dictionary form of ``word`` (lower-case, ё as е); a rough stem without pymorphy3.
+
+    The most probable parse that is not an abbreviation, initial or place name wins;
+    words that are only those ("москве", "мид") keep their first parse.
+    """
     folded = _fold(word)
     morph = _analyzer()
     if morph is None or not re.fullmatch(r"[а-я-]+", folded):
         return _crude_stem(folded) if re.fullmatch(r"[а-я-]+", folded) else folded
-    return str(morph.parse(folded)[0].normal_form).replace("ё", "е")
+    parses = morph.parse(folded)
+    best = next((p for p in parses if not _RARE_READINGS & p.tag.grammemes), parses[0])
+    return str(best.normal_form).replace("ё", "е")
 
 
 def key_of(text: str) -> str:

@@ -44,6 +44,7 @@ from kiosk.brain.safety import (
 from kiosk.errors import ConfigError
 
 __all__ = [
+    "FALSE_ALERT_BUDGET",
     "MODEL_CATEGORIES",
     "MODEL_DIR",
     "MODEL_FILE",
@@ -280,13 +281,24 @@ def _probs(weights: np.ndarray, bias: np.ndarray, matrix: tuple[np.ndarray, ...]
     return 1.0 / (1.0 + np.exp(-logits))
 
 
-def _threshold(probs: np.ndarray, is_class: np.ndarray, is_ok: np.ndarray, alert: bool) -> float:
-    """The lowest cut (fewest misses) whose out-of-fold false blocks stay within budget.
+FALSE_ALERT_BUDGET: dict[str, float] = {
+    "self_harm": 0.01,
+    "abuse": 0.01,
+    "bullying": 0.01,
+    "danger": 0.01,
+}
+"""Share of ordinary training sentences each alert kind may flag out of fold.
 
-    Alert kinds may falsely flag 1% of the ordinary sentences each (recall first);
-    the other categories none at all (precision first).
-    """
-    budget = int(0.01 * is_ok.sum()) if alert else 0
+A false self-harm alert on sad talk would cost only a warm "tell a grown-up" answer
+and a note for the parent, so self-harm may be raised here; but 2-3% (tried in session
+4) also flagged neutral wishes ("Я хочу побить свой рекорд в беге"), so all stay at 1%
+until the training set can tell them apart. Other categories get none (precision first).
+"""
+
+
+def _threshold(probs: np.ndarray, is_ok: np.ndarray, category: str) -> float:
+    """The lowest cut (fewest misses) whose out-of-fold false blocks stay within budget."""
+    budget = int(FALSE_ALERT_BUDGET.get(category, 0.0) * is_ok.sum())
     for cut in np.arange(0.2, 0.951, 0.025):
         if np.sum(is_ok & (probs >= cut)) <= budget:
             return float(cut)
@@ -308,7 +320,7 @@ def fit(texts: Sequence[str], labels: np.ndarray) -> tuple[SafetyModel, dict[str
     is_ok = labels == 0
     thresholds = np.full(len(MODEL_CATEGORIES), 1.0)
     for c, name in enumerate(MODEL_CATEGORIES[1:], start=1):
-        thresholds[c] = _threshold(oof[:, c], labels == c, is_ok, name in ALERT_CATEGORIES)
+        thresholds[c] = _threshold(oof[:, c], is_ok, name)
     decided = [name for name, _ in _decide(oof, thresholds, MODEL_CATEGORIES)]
     metrics: dict[str, Any] = {
         "samples": len(texts),

@@ -241,3 +241,10 @@ async def test_disclosure_with_parent_alerts_off_is_supported_but_not_flagged(
     assert isinstance(done, ReplyDone)
     assert (done.safety, done.engine) == ("ok", "safety")
     assert done.text == REDIRECTS["abuse"]
+
+
+def test_memory_follows_the_personas_blocked_topics_and_safety_level(anya: Persona) -> None:
+    parent_set = anya.model_copy(update={"blocked_topics": ("политика",)})
+    brain = Brain(ListEngine([]), parent_set, BrainSettings(safety_level="strict"))
+    assert brain.memory.topics == ("политика",)
+    assert brain.memory.level == "strict"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from contextlib import aclosing
 from pathlib import Path
 
 import pytest
 
 from kiosk.brain.core import Brain
-from kiosk.brain.memory import Memory, approx_tokens, extractive_summary
+from kiosk.brain.memory import Memory, approx_tokens, extractive_summary, llm_extract
 from kiosk.brain.persona import Persona
 from kiosk.brain.scripted import ScriptedEngine
 from kiosk.config import BrainSettings
@@ -171,3 +172,39 @@ def test_nothing_is_learnt_from_redirected_words(store: Store) -> None:
     turn = _child_turn(store, conversation, text)
     assert memory.after_turn(store, conversation, turn, text, safety="bullying")
     assert {f.category for f in store.facts()} == {"worries"}
+
+
+class _CannedLLM:
+    """An LLM that always writes ``answer`` (the extraction and summary prompts' reply)."""
+
+    name = "llm:canned"
+
+    def __init__(self, answer: str) -> None:
+        self.answer = answer
+
+    def stream(self, messages: object, options: object, cancel: object) -> Iterator[str]:
+        yield from self.answer.splitlines(keepends=True)
+
+
+def test_llm_fact_about_a_topic_the_parent_blocked_is_not_stored(store: Store) -> None:
+    llm = _CannedLLM("likes | Любит спорить про политику\nlikes | Любит рисовать лошадей\n")
+    memory = Memory(llm=llm, topics=("политика, выборы",))
+    conversation = store.start_conversation("anya")
+    text = "Я люблю рисовать"
+    memory.learn(store, _child_turn(store, conversation, text), text)
+    stored = {f.text for f in store.facts()}
+    assert "Любит рисовать лошадей" in stored
+    assert not any("политик" in fact for fact in stored)
+    # Without blocked topics the same fact would have been kept.
+    assert any("политик" in f.text for f in llm_extract(llm, text))
+
+
+def test_llm_summary_about_a_blocked_topic_falls_back_to_the_extractive_one(store: Store) -> None:
+    llm = _CannedLLM("Ребёнок и Аня долго обсуждали выборы президента.")
+    memory = Memory(llm=llm, history_turns=1, topics=("выборы",))
+    conversation = store.start_conversation("anya")
+    for text in ("Мы с папой ходили в зоопарк и видели жирафа", "А ещё там был слон", "Пока"):
+        store.add_turn(conversation, "child", text)
+        store.add_turn(conversation, "avatar", "Здорово!")
+    summary = memory.update_summary(store, conversation)
+    assert "выбор" not in summary and "зоопарк" in summary
