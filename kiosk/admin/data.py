@@ -161,6 +161,12 @@ class BenchSummary:
     """Render frames per second."""
     ratio: float | None
     """Streaming / sequential first-audio time (below 1 means streaming is faster)."""
+    photo_fps_cpu: float | None = None
+    """Photo avatar frames per second of one CPU core (render only), when it was measured."""
+    window_fps: float | None = None
+    """Frames per second in a live window (the photo face's when measured, else the drawn one's)."""
+    window_face: str | None = None
+    """Which face ``window_fps`` is for: ``"photo"`` or ``"drawn"``."""
 
 
 def bench_summary(store: Store) -> BenchSummary | None:
@@ -180,7 +186,19 @@ def bench_summary(store: Store) -> BenchSummary | None:
         at: datetime | None = local(datetime.fromisoformat(str(last["run"])))
     except ValueError:
         at = None
-    return BenchSummary(at, bool(last["quick"]), streaming, metrics.get("render.fps"), ratio)
+    window_face = next(
+        (face for face in ("photo", "drawn") if f"window.faces.{face}.fps" in metrics), None
+    )
+    return BenchSummary(
+        at,
+        bool(last["quick"]),
+        streaming,
+        metrics.get("render.fps"),
+        ratio,
+        photo_fps_cpu=metrics.get("faces.faces.photo.fps_cpu"),
+        window_fps=metrics.get(f"window.faces.{window_face}.fps") if window_face else None,
+        window_face=window_face,
+    )
 
 
 def conversation_days(store: Store, limit: int = 2000) -> list[tuple[date, list[Conversation]]]:

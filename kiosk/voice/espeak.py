@@ -99,7 +99,8 @@ class EspeakSynthesizer:
                 except ValueError as exc:
                     raise self._no_voice() from exc
                 duration = len(speech.pcm) / 2 / speech.sample_rate
-                envelope = track_from_audio(speech.pcm, speech.sample_rate)
+                # Raw loudness: track_from_phonemes smooths once (twice would blur onsets).
+                envelope = track_from_audio(speech.pcm, speech.sample_rate, smooth=False)
                 track = track_from_phonemes(speech.phonemes, duration, envelope=envelope)
                 return Synthesis(speech.pcm, speech.sample_rate, track)
         pcm, sample_rate = self._run_command(text, rate, pitch)

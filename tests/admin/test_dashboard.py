@@ -213,3 +213,26 @@ def test_todays_talk_time_is_the_figure_the_daily_limit_counts(tmp_path: Path) -
         assert figures.talk_seconds == pytest.approx(4.0)
         assert figures.talk_seconds == pytest.approx(policy.talk_seconds_today())
         assert "исчерпан" in limits_line(GeneralSettings(daily_limit_min=1), 60.0, time(12, 0))
+
+
+def test_bench_summary_carries_the_photo_face_and_live_window_fps(tmp_path: Path) -> None:
+    from kiosk.admin.data import bench_summary
+
+    with Store.open(tmp_path / "kiosk.db") as store:
+        store_report(store, _bench_report())
+        plain = bench_summary(store)
+        assert plain is not None
+        assert plain.photo_fps_cpu is None and plain.window_fps is None
+        faces = {"faces": {"drawn": {"fps_cpu": 410.0}, "photo": {"fps_cpu": 152.6}}}
+        window = {"faces": {"drawn": {"fps": 59.8}, "photo": {"fps": 58.1}}}
+        newer = {**_bench_report(), "created_at": "2026-03-15T09:30:00+00:00"}
+        store_report(store, {**newer, "faces": faces, "window": window})
+        summary = bench_summary(store)
+        assert summary is not None and summary.fps == pytest.approx(87.3)
+        assert summary.photo_fps_cpu == pytest.approx(152.6)
+        assert (summary.window_face, summary.window_fps) == ("photo", pytest.approx(58.1))
+        drawn_only = {**_bench_report(), "created_at": "2026-03-16T09:30:00+00:00"}
+        store_report(store, {**drawn_only, "window": {"faces": {"drawn": {"fps": 60.0}}}})
+        summary = bench_summary(store)
+        assert summary is not None and summary.photo_fps_cpu is None
+        assert (summary.window_face, summary.window_fps) == ("drawn", pytest.approx(60.0))

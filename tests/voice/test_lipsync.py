@@ -69,3 +69,31 @@ def test_track_from_phonemes_labels_and_shapes_the_mouth():
     assert track.openness_at(0.15) < 0.1
     assert len(track.openness) == 80
     assert set(VISEMES) >= {v for _, v in track.visemes}
+
+
+def test_a_stop_shapes_its_closure_and_releases_into_the_vowel():
+    events = [(0.0, "_"), (0.2, "p"), (0.23, "A"), (0.4, "t"), (0.43, "_")]
+    track = track_from_phonemes(events, duration=0.6)
+    assert track.viseme_at(0.17) == "MBP"  # the closure, before espeak's burst time
+    assert track.viseme_at(0.21) == "A"  # the lips part at the release
+    assert track.viseme_at(0.41) == "DTN"  # before a pause the stop keeps its burst
+
+
+def rising_crossing(track, level: float = 0.5) -> float:
+    times = np.arange(0.0, track.duration, 0.0005)
+    values = np.array([track.openness_at(t) for t in times])
+    return float(times[np.argmax(values >= level * values.max())])
+
+
+@pytest.mark.parametrize("onset", [0.3, 0.304, 0.307])
+def test_smoothing_does_not_delay_the_opening(onset):
+    """Zero-phase: half open within a 10 ms window of the sound (a causal filter lags)."""
+    rate = 16000
+    t = np.arange(rate) / rate
+    tone = np.where((t >= onset) & (t < 0.7), 0.5 * np.sin(2 * np.pi * 220 * t), 0.0)
+    pcm = float_to_pcm(tone)
+    assert -0.010 <= rising_crossing(track_from_audio(pcm, rate)) - onset <= 0.004
+    events = [(0.0, "_"), (onset, "A"), (0.7, "_")]
+    envelope = track_from_audio(pcm, rate, smooth=False)
+    track = track_from_phonemes(events, duration=1.0, envelope=envelope)
+    assert -0.010 <= rising_crossing(track) - onset <= 0.004

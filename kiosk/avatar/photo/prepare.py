@@ -22,23 +22,20 @@ from kiosk.avatar.photo.asset import (
     FRAME,
     GAZE_IRIS_SHIFT,
     GAZE_STEPS,
-    MOUTH_LEVELS,
-    MOUTH_VARIANTS,
     PhotoAsset,
     save_asset,
 )
 from kiosk.avatar.photo.detect import find_one_face, load_photo, mesh_landmarks
 from kiosk.avatar.photo.enhance import SCALE, laplacian_variance, upscale_x4
+from kiosk.avatar.photo.mouths import mouth_patches, mouth_targets, settled
 from kiosk.avatar.photo.pose import head_yaw_deg, pose_warnings
 from kiosk.avatar.photo.shapes import (
     brows_moved,
     eyes_moved,
     gaze_moved,
     iris_radius,
-    mouth_moved,
     own_gaze,
     paint_lashes,
-    paint_mouth,
 )
 from kiosk.avatar.photo.warp import Box, triangulate, warp_mesh
 
@@ -67,8 +64,6 @@ SOFT_BELOW = 60.0
 """Laplacian variance of the aligned face below which it counts as blurry."""
 ENHANCE_MAX_INPUT = 224
 """Largest crop fed to Real-ESRGAN (cost grows with the pixel count)."""
-_STILL_PX = 0.3
-"""Mesh points that move less than this (pixels) stay put: patches end cleanly."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,11 +185,6 @@ def _anchors(pts: np.ndarray) -> np.ndarray:
     return np.vstack([np.clip(ring, 1, CANVAS - 2), np.clip(border, 0, CANVAS - 1)])
 
 
-def _still(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    moved = np.abs(dst - src).max(axis=1) > _STILL_PX
-    return np.where(moved[:, None], dst, src)
-
-
 def _box_of(src: np.ndarray, dsts: list[np.ndarray], triangles: np.ndarray) -> Box:
     """Bounding box of every triangle some ``dst`` moves, in source and destination."""
     lo, hi = np.full(2, np.inf), np.full(2, -np.inf)
@@ -211,36 +201,6 @@ def _box_of(src: np.ndarray, dsts: list[np.ndarray], triangles: np.ndarray) -> B
     return (int(x0), int(y0), int(x1), int(y1))
 
 
-def _own_mouth(image: np.ndarray, face: np.ndarray) -> np.ndarray | None:
-    """A soft canvas mask (uint8) of the photo's parted lips when teeth show; else None.
-
-    Warped along with the upper lip for every mouth patch, so that the photo's own
-    teeth stay under the upper lip (and follow a smile) instead of drawn ones.
-    """
-    import cv2
-
-    hole = np.vstack([face[list(lm.LIP_INNER_UPPER)], face[list(lm.LIP_INNER_LOWER)][::-1]])
-    mask = np.zeros(image.shape[:2], np.uint8)
-    poly = np.round(hole * 16).astype(np.int32)
-    cv2.fillPoly(mask, [poly], 255, cv2.LINE_AA, shift=4)
-    pixels = image[mask > 128].astype(np.float32)
-    if len(pixels) < 40:
-        return None
-    bright = pixels[pixels.sum(axis=1) >= np.percentile(pixels.sum(axis=1), 70)]
-    colour = np.median(bright, axis=0)
-    if colour.mean() < 140 or colour.max() - colour.min() > 70:  # lips or tongue, not teeth
-        return None
-    return cv2.erode(mask, np.ones((3, 3), np.uint8))
-
-
-def _is_grey(image: np.ndarray, face: np.ndarray) -> bool:
-    """True for a black-and-white photo: then the painted mouth is grey too."""
-    x0, y0 = np.floor(face.min(axis=0)).astype(int).clip(0)
-    x1, y1 = np.ceil(face.max(axis=0)).astype(int)
-    skin = image[y0:y1, x0:x1].astype(np.int16)
-    return bool(np.abs(skin - skin.mean(axis=2, keepdims=True)).mean() < 3.0)
-
-
 def build_asset(
     aligned: Aligned, name: str, meta: dict[str, object], progress: Progress | None = None
 ) -> PhotoAsset:
@@ -248,52 +208,29 @@ def build_asset(
     face = aligned.landmarks
     src = np.vstack([face[: lm.MESH_POINTS], _anchors(face)])
     triangles = triangulate(src, CANVAS, CANVAS)
-    n = lm.MESH_POINTS
-
-    def full(moved: np.ndarray) -> np.ndarray:
-        return _still(src, np.vstack([moved[:n], src[n:]]))
-
-    levels = np.linspace(0.0, 1.0, MOUTH_LEVELS)
-    mouth_dst = {
-        (v, i): mouth_moved(face, float(level), corners)
-        for v, corners in MOUTH_VARIANTS.items()
-        for i, level in enumerate(levels)
-    }
+    mouth_dst = mouth_targets(face)
     eye_open = np.linspace(0.0, 1.0, EYE_LEVELS)
     eye_dst = {
         (v, i): eyes_moved(brows_moved(face, lift), 1.0 - float(openness))
         for v, lift in BROW_VARIANTS.items()
         for i, openness in enumerate(eye_open)
     }
-    mouth_box = _box_of(src, [full(d) for d in mouth_dst.values()], triangles)
-    eye_box = _box_of(src, [full(d) for d in eye_dst.values()], triangles)
+    mouth_box = _box_of(src, [settled(src, d) for d in mouth_dst.values()], triangles)
+    eye_box = _box_of(src, [settled(src, d) for d in eye_dst.values()], triangles)
     total, done = len(mouth_dst) + len(eye_dst), 0
-    mouths: dict[str, list[np.ndarray]] = {v: [] for v in MOUTH_VARIANTS}
-    own = _own_mouth(aligned.image, face)
-    teeth = None if own is not None else (226, 220, 208)
-    grey = _is_grey(aligned.image, face)
-    for (variant, i), moved in mouth_dst.items():
-        patch = warp_mesh(aligned.image, src, full(moved), triangles, mouth_box)
-        kept = None
-        if own is not None:
-            upper = full(mouth_moved(face, float(levels[i]), MOUTH_VARIANTS[variant], jaw=False))
-            pixels = warp_mesh(aligned.image, src, upper, triangles, mouth_box)
-            keep = warp_mesh(own, src, upper, triangles, mouth_box)
-            kept = (pixels, keep.astype(np.float32)[..., None] / 255.0)
-        patch = paint_mouth(patch, moved, mouth_box[:2], float(levels[i]), teeth, kept)
-        if grey:
-            patch = np.repeat(patch.mean(axis=2, keepdims=True), 3, axis=2).astype(np.uint8)
-        mouths[variant].append(patch)
+
+    def tick() -> None:
+        nonlocal done
         done += 1
         if progress:
             progress("готовлю рот и глаза", done / total)
+
+    mouths = mouth_patches(aligned.image, face, src, triangles, mouth_box, mouth_dst, tick)
     eyes: dict[str, list[np.ndarray]] = {v: [] for v in BROW_VARIANTS}
     for (variant, i), moved in eye_dst.items():
-        patch = warp_mesh(aligned.image, src, full(moved), triangles, eye_box)
+        patch = warp_mesh(aligned.image, src, settled(src, moved), triangles, eye_box)
         eyes[variant].append(paint_lashes(patch, moved, eye_box[:2], 1.0 - float(eye_open[i])))
-        done += 1
-        if progress:
-            progress("готовлю рот и глаза", done / total)
+        tick()
     gaze = {
         v: _gaze_patches(aligned.image, face, lift, eyes[v][-1], eye_box)
         for v, lift in BROW_VARIANTS.items()

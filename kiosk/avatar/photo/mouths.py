@@ -1,0 +1,115 @@
+"""The mouth patches of a photo asset: one warped and painted patch per shape and level.
+
+The lips move with the mesh (``shapes.mouth_moved``); the opening gets a painted
+interior, or the photo's own teeth where they show; a black-and-white photo keeps
+a grey mouth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from kiosk.avatar.photo import landmarks as lm
+from kiosk.avatar.photo.asset import MOUTH_LEVELS, MOUTH_VARIANTS
+from kiosk.avatar.photo.shapes import mouth_moved, paint_mouth
+from kiosk.avatar.photo.warp import Box, warp_mesh
+
+__all__ = [
+    "STILL_PX",
+    "is_grey_photo",
+    "mouth_patches",
+    "mouth_targets",
+    "own_teeth_mask",
+    "settled",
+]
+
+STILL_PX = 0.3
+"""Mesh points that move less than this (pixels) stay put: patches end cleanly."""
+PAINTED_TEETH = (226, 220, 208)
+"""RGB of the drawn teeth when the photo shows none of its own."""
+
+
+def settled(src: np.ndarray, moved: np.ndarray) -> np.ndarray:
+    """The whole mesh: ``moved``'s face points on ``src``'s anchors, tiny moves dropped."""
+    dst = np.vstack([moved[: lm.MESH_POINTS], src[lm.MESH_POINTS :]])
+    shifted = np.abs(dst - src).max(axis=1) > STILL_PX
+    return np.where(shifted[:, None], dst, src)
+
+
+def mouth_targets(face: np.ndarray) -> dict[tuple[str, int], np.ndarray]:
+    """Moved face landmarks per (mouth variant, openness level index)."""
+    levels = np.linspace(0.0, 1.0, MOUTH_LEVELS)
+    return {
+        (v, i): mouth_moved(face, float(level), corners)
+        for v, corners in MOUTH_VARIANTS.items()
+        for i, level in enumerate(levels)
+    }
+
+
+def own_teeth_mask(image: np.ndarray, face: np.ndarray) -> np.ndarray | None:
+    """A soft canvas mask (uint8) of the photo's parted lips when teeth show; else None.
+
+    Warped along with the upper lip for every mouth patch, so that the photo's own
+    teeth stay under the upper lip (and follow a smile) instead of drawn ones.
+    """
+    import cv2
+
+    hole = np.vstack([face[list(lm.LIP_INNER_UPPER)], face[list(lm.LIP_INNER_LOWER)][::-1]])
+    mask = np.zeros(image.shape[:2], np.uint8)
+    poly = np.round(hole * 16).astype(np.int32)
+    cv2.fillPoly(mask, [poly], 255, cv2.LINE_AA, shift=4)
+    pixels = image[mask > 128].astype(np.float32)
+    if len(pixels) < 40:
+        return None
+    bright = pixels[pixels.sum(axis=1) >= np.percentile(pixels.sum(axis=1), 70)]
+    colour = np.median(bright, axis=0)
+    if colour.mean() < 140 or colour.max() - colour.min() > 70:  # lips or tongue, not teeth
+        return None
+    return cv2.erode(mask, np.ones((3, 3), np.uint8))
+
+
+def is_grey_photo(image: np.ndarray, face: np.ndarray) -> bool:
+    """True for a black-and-white photo: then the painted mouth is grey too."""
+    x0, y0 = np.floor(face.min(axis=0)).astype(int).clip(0)
+    x1, y1 = np.ceil(face.max(axis=0)).astype(int)
+    skin = image[y0:y1, x0:x1].astype(np.int16)
+    return bool(np.abs(skin - skin.mean(axis=2, keepdims=True)).mean() < 3.0)
+
+
+def mouth_patches(
+    image: np.ndarray,
+    face: np.ndarray,
+    src: np.ndarray,
+    triangles: np.ndarray,
+    box: Box,
+    targets: dict[tuple[str, int], np.ndarray],
+    on_patch: Callable[[], None] | None = None,
+) -> dict[str, list[np.ndarray]]:
+    """The ``box`` patch of ``image`` for every target of ``mouth_targets``, by variant.
+
+    ``src`` is the mesh (face points, then anchors) ``triangles`` index;
+    ``on_patch`` is called after each patch (progress).
+    """
+    levels = np.linspace(0.0, 1.0, MOUTH_LEVELS)
+    patches: dict[str, list[np.ndarray]] = {v: [] for v in MOUTH_VARIANTS}
+    own = own_teeth_mask(image, face)
+    teeth = None if own is not None else PAINTED_TEETH
+    grey = is_grey_photo(image, face)
+    for (variant, i), moved in targets.items():
+        patch = warp_mesh(image, src, settled(src, moved), triangles, box)
+        kept = None
+        if own is not None:
+            lip = mouth_moved(face, float(levels[i]), MOUTH_VARIANTS[variant], jaw=False)
+            upper = settled(src, lip)
+            pixels = warp_mesh(image, src, upper, triangles, box)
+            keep = warp_mesh(own, src, upper, triangles, box)
+            kept = (pixels, keep.astype(np.float32)[..., None] / 255.0)
+        patch = paint_mouth(patch, moved, box[:2], float(levels[i]), teeth, kept)
+        if grey:
+            patch = np.repeat(patch.mean(axis=2, keepdims=True), 3, axis=2).astype(np.uint8)
+        patches[variant].append(patch)
+        if on_patch is not None:
+            on_patch()
+    return patches
