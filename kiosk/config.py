@@ -122,8 +122,9 @@ class ListenSettings(_Section):
     """Seconds after a reply during which the child can talk without the wake word."""
     vad_aggressiveness: int = Field(2, ge=0, le=3)
     """webrtcvad mode 0..3: higher rejects more noise as non-speech."""
-    end_silence_ms: int = Field(500, ge=90, le=3000)
-    """Milliseconds of silence that end an utterance."""
+    end_silence_ms: int = Field(240, ge=90, le=3000)
+    """Milliseconds of silence that end an utterance (240: the end is known ~250 ms after the
+    child stops; a pause cut early is joined back when she goes on within 1 s)."""
     min_speech_ms: int = Field(250, ge=30, le=5000)
     """Shorter bursts of voice are ignored (coughs, clicks)."""
     max_speech_s: float = Field(15.0, ge=1.0, le=60.0)

@@ -3,8 +3,9 @@
 Every mic frame passes the echo canceller (Аня's own voice is the reference); while she
 speaks, the barge-in detector listens for the child and cancels the reply task. Without
 echo cancellation (livekit missing, or turned off) the loop is half-duplex: captured
-audio is discarded while Аня speaks. A finished utterance becomes a reply task
-(``kiosk.daemon.replies.answer_utterance``).
+audio is discarded while Аня's voice plays. A finished utterance becomes a reply task
+(``kiosk.daemon.replies.answer_utterance``); speech that resumes within ``JOIN_S`` of
+its end, before Аня answers, cancels that task and the two parts are answered as one.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ import time
 from typing import TYPE_CHECKING
 
 from kiosk.daemon import replies
-from kiosk.events import AudioFrame, SpeechEnded, State
+from kiosk.events import AudioFrame, SpeechEnded, SpeechStarted, State
+from kiosk.listen.hearing import JOIN_S, join_utterances
 
 if TYPE_CHECKING:
     from kiosk.daemon.loop import LiveLoop
 
-__all__ = ["answer", "housekeeping", "listen", "on_frame"]
+__all__ = ["JOIN_S", "answer", "go_on_talking", "housekeeping", "listen", "on_frame"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -107,7 +109,7 @@ def on_frame(live: LiveLoop, frame: AudioFrame) -> None:
         live.endpointer.reset()
         return
     if live.echo is None or live.barge_in is None:
-        if live.busy():
+        if live.audible():
             # Half-duplex without echo cancellation: do not listen to ourselves.
             live.endpointer.reset()
             return
@@ -123,12 +125,45 @@ def on_frame(live: LiveLoop, frame: AudioFrame) -> None:
             live.barged = True
     live.go_to_sleep_if_idle()
     for event in live.endpointer.feed(clean):
-        if not isinstance(event, SpeechEnded):
+        if isinstance(event, SpeechStarted):
+            go_on_talking(live, event)
+            continue
+        if live.joining is not None:
+            joined = join_utterances(live.joining, event)
+            live.joining, live.barged = None, False
+            live.hearing.joined += 1
+            answer(live, joined)
             continue
         if live.busy() and not live.barged:
             continue  # our own echo, or talk while a reply is on its way
+        previous = live.last_utterance
+        if live.barged and previous is not None and event.start - previous.end <= JOIN_S:
+            event = join_utterances(previous, event)  # she cut in too early: one request
+            live.hearing.joined += 1
         live.barged = False
         answer(live, event)
+
+
+def go_on_talking(live: LiveLoop, started: SpeechStarted) -> None:
+    """Speech began: if it continues the last utterance, cancel that reply to join them.
+
+    A short ``listen.end_silence_ms`` ends an utterance at a pause ("Расскажи, |
+    пожалуйста, …"); when the child speaks again within ``JOIN_S`` and Аня has not
+    started talking yet, the early reply is dropped and the two parts are answered
+    as one (``join_utterances``). Once she is audible, barge-in decides instead.
+    """
+    previous, task = live.last_utterance, live.reply_task
+    if previous is None or task is None or task.done() or live.audible():
+        return
+    if started.timestamp - previous.end > JOIN_S:
+        return
+    _LOGGER.info(
+        "the child goes on after a %.0f ms pause: joining",
+        (started.timestamp - previous.end) * 1000,
+        extra={"stage": "listen"},
+    )
+    task.cancel()
+    live.joining = previous
 
 
 def answer(live: LiveLoop, utterance: SpeechEnded) -> None:
@@ -136,4 +171,5 @@ def answer(live: LiveLoop, utterance: SpeechEnded) -> None:
     if live.barge_in is not None:
         live.barge_in.reset()
     live.last_activity = time.monotonic()
+    live.last_utterance = utterance
     live.reply_task = asyncio.create_task(replies.answer_utterance(live, utterance))

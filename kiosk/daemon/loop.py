@@ -25,7 +25,7 @@ from kiosk.daemon.policy import TalkPolicy
 from kiosk.daemon.resources import ResourceMonitor
 from kiosk.daemon.stats import DaemonStats, FpsMeter
 from kiosk.errors import KioskError
-from kiosk.events import StageError, State, StateChanged
+from kiosk.events import SpeechEnded, StageError, State, StateChanged
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -127,6 +127,12 @@ class LiveLoop:
         """The utterance being answered (STT → turn); cancelled by barge-in."""
         self.barged = False
         """Barge-in cancelled a reply: the next utterance is the child's, not our echo."""
+        self.hearing = replies.HearingCounts()
+        """What became of the utterances heard: STT skipped, wakes, vetoes, joins."""
+        self.last_utterance: SpeechEnded | None = None
+        """The utterance answered last (a continuation within ``JOIN_S`` is joined to it)."""
+        self.joining: SpeechEnded | None = None
+        """An utterance whose reply was cancelled because the child went on talking."""
         self.last_purge = -1e9
         """``time.monotonic()`` of the latest retention purge."""
         self.last_policy_check = -1e9
@@ -225,6 +231,7 @@ class LiveLoop:
         """Stop (or restart) listening; a paused kiosk sleeps."""
         self.paused = paused
         if paused:
+            self.joining = self.last_utterance = None
             self.go_to_sleep("paused")
 
     def go_to_sleep(self, reason: str) -> None:
@@ -323,6 +330,10 @@ class LiveLoop:
             _LOGGER.error("no control socket: %s", exc)
             return
         self.control = control
+
+    def audible(self) -> bool:
+        """Аня's voice is playing (or about to, between two sentences of a reply)."""
+        return self.speaker.pending() > 0 or self.state == State.SPEAKING
 
     def busy(self) -> bool:
         """A reply is being prepared or spoken (or a parent's phrase is playing)."""

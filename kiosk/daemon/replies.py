@@ -1,7 +1,8 @@
 """What the live loop does with an utterance, a typed line or a phrase: the reply side.
 
-An utterance becomes a reply task: (reload unloaded models) → STT (and who spoke) → wake
-check → the parent's limits → a turn. Short lines that are not turns (goodnight, the
+An utterance becomes a reply task: acoustic wake check (asleep: no «Аня», no STT) →
+(reload unloaded models) → STT (and who spoke) → the transcript's veto → the parent's
+limits → a turn. Short lines that are not turns (goodnight, the
 daily limit, "something went wrong") are spoken here too, holding the turn lock.
 """
 
@@ -11,13 +12,14 @@ import asyncio
 import gc
 import logging
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kiosk.daemon.control import ControlCommandFailed
 from kiosk.daemon.pipeline import TurnResult, TurnTimer
 from kiosk.daemon.policy import CHILD_SPEECH_MARK, Refusal
 from kiosk.errors import KioskError
-from kiosk.events import SpeechAudio, SpeechEnded, State, UserText
+from kiosk.events import SpeechAudio, SpeechEnded, State, UserText, WakeDetected
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ERROR_LINE",
+    "HearingCounts",
     "make_tagger",
     "UNLOADED_NOTICE",
     "answer_utterance",
@@ -35,6 +38,7 @@ __all__ = [
     "ensure_loaded",
     "refuse",
     "run_text",
+    "second_opinion",
     "speak_phrase",
     "stage_of",
     "take_turn",
@@ -67,27 +71,84 @@ def stage_of(exc: BaseException, default: str) -> str:
 # --- the reply task ------------------------------------------------------------
 
 
+@dataclass
+class HearingCounts:
+    """What the live loop did with the utterances it heard (for logs, status and tests)."""
+
+    utterances: int = 0
+    """Utterances handed to the reply side."""
+    stt_skipped: int = 0
+    """Asleep, no «Аня» in the sound: dropped without running the recogniser."""
+    transcribed: int = 0
+    """Utterances the recogniser ran on."""
+    wakes: int = 0
+    """Utterances that woke Аня (the name heard and confirmed)."""
+    bare_wakes: int = 0
+    """Wakes with nothing after the name: listening opened without a reply."""
+    vetoed: int = 0
+    """Acoustic wakes the transcript overruled (another name, "мама", …)."""
+    own_voice: int = 0
+    """Wakes in Аня's own voice coming back through the microphone (ignored)."""
+    joined: int = 0
+    """Utterances joined to the one before them (a pause taken for the end)."""
+
+
 async def answer_utterance(live: LiveLoop, utterance: SpeechEnded) -> None:
-    """The reply task of one utterance: STT, wake word, the parent's limits, the turn."""
+    """The reply task of one utterance: wake word, STT, the parent's limits, the turn.
+
+    With an acoustic wake detector (``needs_transcript`` False) a sleeping kiosk
+    looks for «Аня» in the sound first and runs no STT at all on speech without
+    it; once heard, the transcript may still veto the wake (``second_opinion``).
+    A bare «Аня» opens the follow-up window without a reply.
+    """
     timer = TurnTimer()
     timer.add(CHILD_SPEECH_MARK, len(utterance.pcm) / 2 / utterance.sample_rate * 1000.0)
-    try:
-        await ensure_loaded(live)
-        started = time.perf_counter()
-        transcript, speaker = await asyncio.gather(
-            asyncio.to_thread(live.transcriber.transcribe, utterance.pcm, utterance.sample_rate),
-            who_spoke(live, utterance),
-        )
-    except Exception as exc:
-        live.report_error(stage_of(exc, "stt"), exc)
-        return
-    timer.add("stt", (time.perf_counter() - started) * 1000.0)
+    counts = live.hearing
+    counts.utterances += 1
     now = live.speaker.position()
     awake = now <= live.awake_until
     by_parent = now <= live.parent_until
-    detection = live.wake.check(utterance, transcript.text)
-    if detection and is_own_voice(live, utterance):
-        _LOGGER.info("ignored a wake word in Аня's own voice")
+    acoustic = not getattr(live.wake, "needs_transcript", True)
+    detection: WakeDetected | None = None
+    try:
+        if acoustic and not awake:
+            detection = await asyncio.to_thread(live.wake.check, utterance)
+            if detection is None:
+                counts.stt_skipped += 1
+                _LOGGER.debug("asleep, no wake word: STT skipped", extra={"stage": "listen"})
+                return
+            if is_own_voice(live, utterance):
+                counts.own_voice += 1
+                _LOGGER.info("ignored a wake word in Аня's own voice", extra={"stage": "listen"})
+                return
+        await ensure_loaded(live)
+        started = time.perf_counter()
+        jobs: list[Any] = [
+            asyncio.to_thread(live.transcriber.transcribe, utterance.pcm, utterance.sample_rate),
+            who_spoke(live, utterance),
+        ]
+        if acoustic and awake:  # only to strip the name if she is called again
+            jobs.append(asyncio.to_thread(live.wake.check, utterance))
+        results = await asyncio.gather(*jobs)
+    except Exception as exc:
+        live.report_error(stage_of(exc, "stt"), exc)
+        return
+    counts.transcribed += 1
+    transcript, speaker = results[0], results[1]
+    if len(results) > 2:
+        detection = results[2]
+    timer.add("stt", (time.perf_counter() - started) * 1000.0)
+    if not acoustic:
+        detection = live.wake.check(utterance, transcript.text)
+        if detection and is_own_voice(live, utterance):
+            counts.own_voice += 1
+            _LOGGER.info("ignored a wake word in Аня's own voice", extra={"stage": "listen"})
+            detection = None
+    elif detection is not None and (
+        veto := second_opinion(live, transcript.text, detection, utterance)
+    ):
+        counts.vetoed += 1
+        _LOGGER.info("wake vetoed (%s): %r", veto, transcript.text, extra={"stage": "listen"})
         detection = None
     _LOGGER.info(
         "heard %r (wake=%s, awake=%s, speaker=%s)",
@@ -103,7 +164,11 @@ async def answer_utterance(live: LiveLoop, utterance: SpeechEnded) -> None:
         await refuse(live, refusal)
         return
     text = live.wake.strip(transcript.text) if detection else transcript.text
+    if detection:
+        counts.wakes += 1
     if not text.strip():
+        if detection:
+            counts.bare_wakes += 1
         live.wake_up("wake word", by_parent=by_parent)
         return
     try:
@@ -113,6 +178,14 @@ async def answer_utterance(live: LiveLoop, utterance: SpeechEnded) -> None:
     except Exception as exc:
         live.report_error(stage_of(exc, "brain"), exc)
         await say_sorry(live)
+
+
+def second_opinion(
+    live: LiveLoop, text: str, detection: WakeDetected, utterance: SpeechEnded
+) -> str | None:
+    """Why the transcript overrules an acoustic wake ("Таня, …"), or None when it stands."""
+    veto = getattr(live.wake, "veto", None)
+    return veto(text, detection, utterance) if veto is not None else None
 
 
 async def who_spoke(live: LiveLoop, utterance: SpeechEnded) -> str | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,12 +34,19 @@ from kiosk.listen.oww import (
     WakeHead,
     dither,
 )
-from kiosk.listen.wake import TranscriptWakeDetector, normalize_words
+from kiosk.listen.wake import TranscriptWakeDetector, normalize_words, word_score
 
 if TYPE_CHECKING:
     from kiosk.config import ListenSettings
 
-__all__ = ["LEAD_IN_S", "OwwWakeDetector", "names_someone_else", "oww_threshold"]
+__all__ = [
+    "CONFIRM_SCORE",
+    "LEAD_IN_S",
+    "OPENING_S",
+    "OwwWakeDetector",
+    "names_someone_else",
+    "oww_threshold",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -48,6 +56,17 @@ _REFRACTORY_S = 1.5
 """After a detection, the same name is not reported again for this long."""
 _RHYME_SCORE = 55
 """rapidfuzz ratio from which another word counts as a rhyme of the name (Таня 75, няня 57)."""
+_NAME_IN_TEXT = 0.85
+"""Word score (``word_score``) at which a transcript word is the name (Аня, Ань, Аню)."""
+CONFIRM_SCORE = 0.997
+"""Peak head score a wake needs when the transcript does not show the name.
+
+On the whole-sentence set (``kiosk.listen.wake_eval``) every "Аня, …" that whisper
+wrote as "А нет, …" peaked at 0.998 or more; "А нет, я не хочу" peaked at 0.91–0.995.
+"""
+OPENING_S = 1.6
+"""Seconds from an utterance's start (pre-roll included) within which a wake that the
+transcript does not confirm must come: "Аня, …" peaks ~0.5–0.8 s in."""
 _LENIENT_NAME_SCORE = 55
 """rapidfuzz ratio at which leading words merged together count as the name ("а нет")."""
 
@@ -102,6 +121,7 @@ class OwwWakeDetector:
         self._text = TranscriptWakeDetector(phrases, sensitivity=1.0)
         self._name = normalize_words(head.phrase)[0]
         self._window: deque[np.ndarray] = deque(maxlen=head.frames)
+        self._scan_lock = threading.Lock()
         self._t0: float | None = None
         self._last_wake = float("-inf")
         self.last_score = 0.0
@@ -158,6 +178,10 @@ class OwwWakeDetector:
         Uses a fresh stream (the live state is kept) with ``LEAD_IN_S`` of quiet
         before the audio, so a name in the first 0.8 s is heard too.
         """
+        with self._scan_lock:  # reply tasks scan from worker threads
+            return self._scan(pcm, start)
+
+    def _scan(self, pcm: bytes, start: float) -> list[WakeDetected]:
         saved = (self.features, self._window, self._t0, self._last_wake, self.last_score)
         self.features = saved[0].fork()
         self._window = deque(maxlen=self.head.frames)
@@ -197,10 +221,41 @@ class OwwWakeDetector:
         found = self.scan(utterance.pcm, utterance.start)
         if not found:
             return None
-        if text is not None and names_someone_else(text, self._name):
-            _LOGGER.info("wake vetoed: %r names someone else", text)
+        if text is not None and (reason := self.veto(text, found[0], utterance)) is not None:
+            _LOGGER.info("wake vetoed (%s): %r", reason, text)
             return None
         return found[0]
+
+    def veto(
+        self,
+        text: str,
+        detection: WakeDetected | None = None,
+        utterance: SpeechEnded | None = None,
+    ) -> str | None:
+        """Why the transcript ``text`` overrules a wake the sound heard, or None.
+
+        Whisper hears other names reliably but garbles «Аня» itself ("А нет, как
+        дела"), so the text can only say no: a rhyming name first ("Таня, …"), or,
+        when the text does not show the name, a wake that is not near-certain
+        (peak below ``CONFIRM_SCORE``: "А нет, я не хочу", "Анализ…") or that
+        came late in the utterance rather than at its start ("Мама, можно мне
+        конфету?" fires on "конфету").
+        """
+        if names_someone_else(text, self._name):
+            return "another name"
+        if detection is None or self.names_her(text):
+            return None
+        if detection.score < CONFIRM_SCORE:
+            return f"name not in the text, score {detection.score:.3f}"
+        if utterance is not None and detection.timestamp - utterance.start > OPENING_S:
+            return f"name not in the text, heard {detection.timestamp - utterance.start:.1f} s in"
+        return None
+
+    def names_her(self, text: str) -> bool:
+        """True when the transcript shows the name: at the start, after a greeting, or anywhere."""
+        if self._text.match(text) is not None:
+            return True
+        return any(word_score(word, self._name) >= _NAME_IN_TEXT for word in normalize_words(text))
 
     def strip(self, text: str) -> str:
         """Remove the name from a transcript's start, leniently ("А нет, как дела" → "как дела").

@@ -17,9 +17,12 @@ from kiosk.events import AudioFrame, SpeechEnded, SpeechStarted, Transcript, Wak
 from kiosk.listen.base import Endpointer, WakeDetector
 from kiosk.stt.base import Transcriber
 
-__all__ = ["Heard", "HearingEvent", "hear", "join_utterances"]
+__all__ = ["JOIN_S", "Heard", "HearingEvent", "hear", "join_pauses", "join_utterances"]
 
 _LOGGER = logging.getLogger(__name__)
+
+JOIN_S = 1.0
+"""Seconds of pause after which speech is a new utterance, not the rest of the last one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,3 +110,20 @@ def join_utterances(first: SpeechEnded, second: SpeechEnded) -> SpeechEnded:
         end=second.end,
         decided_at=second.decided_at,
     )
+
+
+def join_pauses(utterances: Iterable[SpeechEnded], join_s: float = JOIN_S) -> list[SpeechEnded]:
+    """Join every utterance that starts within ``join_s`` of the previous one's last voice.
+
+    For whole recordings (``kiosk demo``): with a short ``listen.end_silence_ms`` a
+    comma pause ends an utterance early; the live loop joins such parts as they
+    come (``kiosk.daemon.frames``), this does the same for a finished list.
+    """
+    joined: list[SpeechEnded] = []
+    for utterance in utterances:
+        # ``start`` includes the pre-roll: the pause allowed is ``join_s`` plus it.
+        if joined and utterance.start - joined[-1].end <= join_s:
+            joined[-1] = join_utterances(joined[-1], utterance)
+        else:
+            joined.append(utterance)
+    return joined

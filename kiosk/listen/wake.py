@@ -37,7 +37,7 @@ from kiosk.events import SpeechEnded, WakeDetected
 if TYPE_CHECKING:
     from kiosk.config import ListenSettings
 
-__all__ = ["TranscriptWakeDetector", "WakeMatch", "normalize_words", "threshold_for"]
+__all__ = ["TranscriptWakeDetector", "WakeMatch", "normalize_words", "threshold_for", "word_score"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -61,7 +61,8 @@ def threshold_for(sensitivity: float) -> float:
     return 0.95 - 0.4 * min(max(sensitivity, 0.0), 1.0)
 
 
-def _word_score(heard: str, expected: str) -> float:
+def word_score(heard: str, expected: str) -> float:
+    """0..1: how well ``heard`` matches the phrase word ``expected`` (0 if first letters differ)."""
     if not heard or not expected or heard[0] != expected[0]:
         return 0.0
     score = fuzz.ratio(heard, expected) / 100.0
@@ -112,7 +113,7 @@ class TranscriptWakeDetector:
         for phrase, expected in self._normalized:
             if len(words) < len(expected):
                 continue
-            scores = [_word_score(h, e) for h, e in zip(words, expected, strict=False)]
+            scores = [word_score(h, e) for h, e in zip(words, expected, strict=False)]
             score = sum(scores) / len(scores)
             # On equal scores the longer phrase wins: it strips more of the transcript.
             if best is None or (score, len(expected)) > (best.score, best.words):

@@ -6,7 +6,7 @@ import numpy as np
 
 from kiosk.audio.wav import read_wav
 from kiosk.events import SpeechEnded
-from kiosk.listen.hearing import join_utterances
+from kiosk.listen.hearing import join_pauses, join_utterances
 from kiosk.listen.measure import frames_of
 from kiosk.listen.vad import WebRtcEndpointer
 
@@ -33,3 +33,25 @@ def test_a_comma_pause_split_by_a_short_timeout_joins_back(festival_wav) -> None
         joined = join_utterances(joined, part)
     start = round(joined.start * 16000) * 2
     assert joined.pcm == pcm[start : start + len(joined.pcm)]
+
+
+def test_demo_questions_cut_at_240_ms_become_one_utterance_each() -> None:
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[2] / "content" / "demo"
+    split = 0
+    for wav in sorted(demo.glob("*.wav")):
+        pcm, rate = read_wav(wav)
+        samples = np.frombuffer(pcm, dtype="<i2")
+        endpointer = WebRtcEndpointer(end_silence_ms=240, sample_rate=rate)
+        ended = [e for f in frames_of(samples, rate) for e in endpointer.feed(f)
+                 if isinstance(e, SpeechEnded)] + endpointer.flush()  # fmt: skip
+        split += len(ended) > 1
+        assert len(join_pauses(ended)) == 1, wav.name
+    assert split >= 2  # the short timeout does cut them: the join is what keeps them whole
+
+
+def test_speech_after_a_long_pause_stays_separate() -> None:
+    first = SpeechEnded(bytes(3200), 16000, start=0.0, end=0.1, decided_at=0.4)
+    second = SpeechEnded(bytes(3200), 16000, start=1.5, end=1.6, decided_at=1.9)
+    assert join_pauses([first, second]) == [first, second]
