@@ -122,6 +122,7 @@ def _utterances(path: Path, settings: Settings) -> list[SpeechEnded]:
     from kiosk.audio.wav import WavFileSource
     from kiosk.events import SpeechEnded as Ended
     from kiosk.listen import make_endpointer
+    from kiosk.listen.hearing import join_pauses
 
     endpointer = make_endpointer(settings)
     found: list[SpeechEnded] = []
@@ -134,7 +135,9 @@ def _utterances(path: Path, settings: Settings) -> list[SpeechEnded]:
     finally:
         source.close()
     found.extend(endpointer.flush())
-    return found
+    # A pause mid-sentence ends an utterance early; the live loop joins such pieces when
+    # the child goes on within a second, and so does the demo.
+    return join_pauses(found)
 
 
 def _mix(base: bytes, overlays: list[tuple[float, bytes, int]], rate: int) -> bytes:

@@ -84,10 +84,21 @@ def _describe(event: HearingEvent) -> str:
     "--json", "as_json", is_flag=True, help="Print one JSON object per event (JSON lines)."
 )
 @click.option("--no-wake", is_flag=True, help="Accept every utterance, without the wake phrase.")
+@click.option(
+    "--no-join",
+    is_flag=True,
+    help="Judge each utterance as the endpointer cuts it, without joining a mid-sentence "
+    "pause (the live loop joins speech that goes on within a second).",
+)
 @pass_app
 @click.pass_context
 def listen(
-    ctx: click.Context, app: AppContext, wav_path: Path | None, as_json: bool, no_wake: bool
+    ctx: click.Context,
+    app: AppContext,
+    wav_path: Path | None,
+    as_json: bool,
+    no_wake: bool,
+    no_join: bool,
 ) -> None:
     """Find utterances in a recording, recognise them and check for the wake phrase."""
     if ctx.invoked_subcommand is not None:
@@ -96,7 +107,7 @@ def listen(
         raise click.UsageError("укажите запись: kiosk listen --file WAV")
     from kiosk.audio.wav import WavFileSource
     from kiosk.listen import make_endpointer, make_wake_detector, wake_engine
-    from kiosk.listen.hearing import hear
+    from kiosk.listen.hearing import JOIN_S, hear
     from kiosk.stt import make_transcriber
 
     settings = app.settings
@@ -116,6 +127,7 @@ def listen(
             transcriber,
             wake,
             follow_up_s=settings.listen.follow_up_s,
+            join_s=None if no_join else JOIN_S,
         ):
             if isinstance(event, Heard):
                 utterances += 1

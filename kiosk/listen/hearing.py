@@ -53,14 +53,19 @@ def hear(
     wake: WakeDetector | None,
     *,
     follow_up_s: float = 8.0,
+    join_s: float | None = None,
 ) -> Iterator[HearingEvent]:
     """Yield speech start/end, wake detections and ``Heard`` results for ``frames``.
 
     ``wake=None`` accepts every utterance. Otherwise an utterance is accepted when
     it opens with the wake phrase or ends within ``follow_up_s`` of the end of the
-    previous accepted one.
+    previous accepted one. With ``join_s`` (seconds), an utterance followed by more
+    speech within ``join_s`` is joined with it before it is judged, as the live loop
+    does after a mid-sentence pause.
     """
     awake_until = float("-inf")
+    pending: SpeechEnded | None = None
+    speaking = False
 
     def judge(ended: SpeechEnded) -> Iterator[HearingEvent]:
         nonlocal awake_until
@@ -77,14 +82,34 @@ def hear(
         _LOGGER.debug("heard %r (accepted=%s, %.0f ms)", transcript.text, accepted, stt_ms)
         yield Heard(ended, transcript, text, detected, accepted, stt_ms)
 
+    def ended_speech(ended: SpeechEnded) -> Iterator[HearingEvent]:
+        nonlocal pending
+        if join_s is None:
+            yield from judge(ended)
+        elif pending is not None and ended.start - pending.end <= join_s:
+            pending = join_utterances(pending, ended)
+        else:
+            if pending is not None:
+                yield from judge(pending)
+            pending = ended
+
     for frame in frames:
         for event in endpointer.feed(frame):
             yield event
-            if isinstance(event, SpeechEnded):
-                yield from judge(event)
+            if isinstance(event, SpeechStarted):
+                speaking = True
+            elif isinstance(event, SpeechEnded):
+                speaking = False
+                yield from ended_speech(event)
+        if pending is not None and join_s is not None and not speaking:
+            if frame.timestamp - pending.end > join_s:
+                done, pending = pending, None
+                yield from judge(done)
     for ended in endpointer.flush():
         yield ended
-        yield from judge(ended)
+        yield from ended_speech(ended)
+    if pending is not None:
+        yield from judge(pending)
 
 
 def join_utterances(first: SpeechEnded, second: SpeechEnded) -> SpeechEnded:

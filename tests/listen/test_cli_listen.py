@@ -58,14 +58,23 @@ def test_demo_question_prints_speech_wake_and_transcript_as_json_lines(
 def test_a_pause_after_the_name_keeps_the_kiosk_awake_for_the_question(
     env: dict[str, str],
 ) -> None:
-    # Festival pauses ~330 ms after "Аня," in this file: two utterances at 300 ms.
-    events = records(listen(env, "--file", str(DEMO / "03_zagadka.wav"), "--json"))
+    # Festival pauses ~330 ms after "Аня," in this file: two utterances as cut.
+    wav = str(DEMO / "03_zagadka.wav")
+    events = records(listen(env, "--file", wav, "--json", "--no-join"))
 
     transcripts = [e for e in events if e["type"] == "transcript"]
     assert len(transcripts) == 2
     assert transcripts[0]["wake"] and transcripts[0]["text"] == ""
     assert not transcripts[1]["wake"] and transcripts[1]["accepted"]
     assert "загад" in transcripts[1]["text"].lower()
+
+    # By default the pause is joined, as the live loop does: one question, with the name.
+    transcripts = [
+        e for e in records(listen(env, "--file", wav, "--json")) if e["type"] == "transcript"
+    ]
+    assert len(transcripts) == 1
+    assert transcripts[0]["wake"] and transcripts[0]["accepted"]
+    assert "загад" in transcripts[0]["text"].lower()
 
 
 @pytest.mark.slow
