@@ -6,6 +6,8 @@
   old text, a pinned fact stays pinned, a forgotten one stays forgotten.
 - ``Memory.update_summary`` folds the turns that dropped out of the verbatim history
   into the conversation's rolling summary (extractive; the LLM writes it when given).
+  Exchanges the safety check flagged are left out: the parent sees them as alerts,
+  and the persona must not bring them back in a later prompt.
 - ``Memory.context`` chooses what goes into the prompt under a token budget: pinned
   facts always, then the rest by relevance to the current message, importance and
   recency; plus the summaries of this and the last conversations. The chosen facts are
@@ -32,7 +34,14 @@ from kiosk.brain.safety import ALERT_CATEGORIES, SafetyLevel, check_output
 if TYPE_CHECKING:
     from kiosk.store import Fact, Store, Turn
 
-__all__ = ["Memory", "MemoryContext", "approx_tokens", "extractive_summary", "llm_extract"]
+__all__ = [
+    "Memory",
+    "MemoryContext",
+    "approx_tokens",
+    "extractive_summary",
+    "llm_extract",
+    "summarisable_turns",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -69,13 +78,44 @@ def _keys(text: str) -> set[str]:
     return content_keys(text)
 
 
+def _flagged(safety: str) -> bool:
+    """Whether a stored safety verdict is a flag (``"ok;interrupted"`` is not)."""
+    return safety.split(";", 1)[0] not in ("ok", "")
+
+
+def summarisable_turns(turns: Sequence[Turn]) -> list[Turn]:
+    """``turns`` without the exchanges the safety check flagged.
+
+    An exchange is a child's turn and the avatar's reply right after it; the verdict
+    may sit on either (the daemon stores it on the reply), so both go when one is
+    flagged: an alert kind, a blocked topic, a redirect, a reply that was cut.
+    """
+    kept: list[Turn] = []
+    skip_reply = False
+    for index, turn in enumerate(turns):
+        if turn.role == "child":
+            reply = turns[index + 1] if index + 1 < len(turns) else None
+            reply_flagged = reply is not None and reply.role == "avatar" and _flagged(reply.safety)
+            skip_reply = _flagged(turn.safety) or reply_flagged
+            if not skip_reply:
+                kept.append(turn)
+            continue
+        if turn.role == "avatar" and (skip_reply or _flagged(turn.safety)):
+            skip_reply = False
+            continue
+        skip_reply = False
+        kept.append(turn)
+    return kept
+
+
 def extractive_summary(turns: Sequence[Turn], max_chars: int = 600) -> str:
     """The child's most telling words from ``turns``, quoted, within ``max_chars``.
 
-    Utterances that taught a fact come first, then longer ones; small talk is skipped.
+    Utterances that taught a fact come first, then longer ones; small talk and turns
+    of flagged exchanges (``summarisable_turns``) are skipped.
     """
     scored: list[tuple[float, int, str]] = []
-    for index, turn in enumerate(turns):
+    for index, turn in enumerate(summarisable_turns(turns)):
         text = " ".join(turn.text.split())
         if turn.role != "child" or len(text.split()) < 3 or _SMALL_TALK.match(text):
             continue
@@ -203,21 +243,22 @@ class Memory:
         fresh = [t for t in older if t.id > through]
         if not fresh:
             return summary
+        kept = summarisable_turns(older)
         text = ""
-        if self.llm is not None:
-            text = self._llm_summary(summary, fresh)
+        fresh_kept = [t for t in kept if t.id > through]
+        if self.llm is not None and fresh_kept:
+            text = self._llm_summary(summary, fresh_kept)
+        elif self.llm is not None:
+            text = summary  # only flagged turns since the last summary: nothing to add
         if not text:
-            text = extractive_summary(
-                [t for t in older if t.role == "child"], max_chars=self.summary_chars
-            )
+            text = extractive_summary(kept, max_chars=self.summary_chars)
         store.set_conversation_summary(conversation_id, text, fresh[-1].id)
         return text
 
     def _llm_summary(self, previous: str, turns: Sequence[Turn]) -> str:
         assert self.llm is not None
-        transcript = "\n".join(
-            f"{'Ребёнок' if t.role == 'child' else 'Аня'}: {t.text}" for t in turns
-        )
+        speakers = {"child": "Ребёнок", "parent": "Родитель"}
+        transcript = "\n".join(f"{speakers.get(t.role, 'Аня')}: {t.text}" for t in turns)
         prompt = (
             "Кратко, в двух-трёх предложениях и в третьем лице, перескажи, о чём говорили "
             "ребёнок и Аня. Сохрани важное о ребёнке. Только пересказ."

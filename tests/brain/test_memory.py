@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.brain.base import ChatMessage
 from kiosk.brain.core import Brain
 from kiosk.brain.memory import Memory, approx_tokens, extractive_summary, llm_extract
 from kiosk.brain.persona import Persona
@@ -208,3 +209,90 @@ def test_llm_summary_about_a_blocked_topic_falls_back_to_the_extractive_one(stor
         store.add_turn(conversation, "avatar", "Здорово!")
     summary = memory.update_summary(store, conversation)
     assert "выбор" not in summary and "зоопарк" in summary
+
+
+def _exchange(store: Store, conversation: int, text: str, reply_safety: str = "ok") -> None:
+    # The daemon stores the child's words as "ok" and the verdict on Аня's reply.
+    store.add_turn(conversation, "child", text)
+    store.add_turn(conversation, "avatar", "Давай поговорим о другом!", safety=reply_safety)
+
+
+def test_summary_leaves_out_flagged_exchanges(store: Store) -> None:
+    memory = Memory(history_turns=1)
+    conversation = store.start_conversation("anya")
+    _exchange(store, conversation, "Мы с папой ходили в зоопарк и видели жирафа")
+    _exchange(store, conversation, "Отчим меня бьёт ремнём каждый вечер", "abuse")
+    _exchange(store, conversation, "Мне иногда хочется исчезнуть навсегда", "self_harm")
+    _exchange(store, conversation, "Кто победит на выборах президента", "topic")
+    _exchange(store, conversation, "Я живу на улице Ленина в доме пять", "personal_data")
+    _exchange(store, conversation, "Меня перебили на середине рассказа про слона", "ok;interrupted")
+    store.add_turn(
+        conversation, "child", "Мой адрес Садовая улица дом семь", safety="personal_data"
+    )
+    _exchange(store, conversation, "А ещё у меня есть кошка Мурка")
+    _exchange(store, conversation, "Пока")
+    summary = memory.update_summary(store, conversation)
+    assert "зоопарк" in summary and "слона" in summary and "Мурка" in summary
+    for flagged in ("Отчим", "исчезнуть", "выборах", "Ленина", "Садовая"):
+        assert flagged not in summary
+    nxt = store.start_conversation("anya")
+    assert "Отчим" not in memory.context(store, "Привет", nxt).summary
+
+
+def test_flagged_words_stay_out_after_every_turn(store: Store) -> None:
+    memory = Memory(history_turns=1)
+    conversation = store.start_conversation("anya")
+    said = [
+        ("Сегодня мы с классом ходили в планетарий", "ok"),
+        ("Мальчишки в классе опять обзывают меня жирной", "bullying"),
+        ("Я нарисовала большого синего кита", "ok"),
+        ("Привет", "ok"),
+    ]
+    for text, safety in said:
+        turn = _child_turn(store, conversation, text)
+        memory.after_turn(store, conversation, turn, text, safety=safety)
+        store.add_turn(conversation, "avatar", "Понятно!", safety=safety)
+    summary, _ = store.conversation_summary(conversation)
+    assert "планетарий" in summary and "кита" in summary
+    assert "обзывают" not in summary
+
+
+class _RecordingLLM:
+    """An LLM that writes ``answer`` and keeps every prompt it was given."""
+
+    name = "llm:recording"
+
+    def __init__(self, answer: str) -> None:
+        self.answer = answer
+        self.prompts: list[str] = []
+
+    def stream(self, messages: list[ChatMessage], options: object, cancel: object) -> Iterator[str]:
+        self.prompts.append("\n".join(m.content for m in messages))
+        yield self.answer
+
+
+def test_llm_summary_never_sees_flagged_exchanges(store: Store) -> None:
+    llm = _RecordingLLM("Ребёнок рассказал про зоопарк и жирафа.")
+    memory = Memory(llm=llm, history_turns=1)
+    conversation = store.start_conversation("anya")
+    _exchange(store, conversation, "Мы с папой ходили в зоопарк и видели жирафа")
+    store.add_turn(conversation, "child", "Незнакомый дядя звал меня в машину", safety="danger")
+    store.add_turn(conversation, "avatar", "Расскажи об этом маме или папе прямо сейчас.")
+    _exchange(store, conversation, "Пока")
+    assert memory.update_summary(store, conversation) == "Ребёнок рассказал про зоопарк и жирафа."
+    (prompt,) = llm.prompts
+    assert "зоопарк" in prompt
+    assert "Незнакомый" not in prompt and "маме или папе" not in prompt
+
+
+def test_only_flagged_turns_since_the_last_summary_keep_the_llm_summary(store: Store) -> None:
+    llm = _RecordingLLM("Ребёнок рассказал про зоопарк.")
+    memory = Memory(llm=llm, history_turns=1)
+    conversation = store.start_conversation("anya")
+    _exchange(store, conversation, "Мы с папой ходили в зоопарк и видели жирафа")
+    _exchange(store, conversation, "Хочу попробовать покурить сигарету", "drugs")
+    first = memory.update_summary(store, conversation)
+    _exchange(store, conversation, "Пока")
+    assert memory.update_summary(store, conversation) == first
+    assert len(llm.prompts) == 1
+    assert store.conversation_summary(conversation)[1] > 0

@@ -89,10 +89,11 @@ def test_heldout_rounds_are_big_enough_and_say_not_to_tune_on_them() -> None:
 
 @pytest.mark.parametrize("level", ["standard", "strict"])
 def test_heldout_rounds_are_measured_not_tuned(level: str) -> None:
-    # No block-rate floor on purpose: these rounds measure generalisation. Lists only:
-    # round 2 ~26% standard, round 3 ~26%; with the learned model ~64% on both, at
-    # ~7-12% false blocks (see content/safety/model/metrics.json). False blocks must
-    # stay rare.
+    # No block-rate floor on purpose: these rounds measure generalisation. Standard
+    # level, lists only: round 2 26%, round 3 26%, round 4 23% blocked; with the learned
+    # model 59%, 70%, 65%, at 5-10% false blocks (lists only: at most 5%). The numbers
+    # of every round and level are in content/safety/model/metrics.json ("heldout_*").
+    # False blocks must stay rare.
     for name in heldout_rounds():
         lists = evaluate_safety(level, prompts=load_heldout(name), model=False)  # type: ignore[arg-type]
         assert lists.red_team_total >= 39
