@@ -15,15 +15,7 @@ skdata = pytest.importorskip("skimage.data")
 from PIL import Image  # noqa: E402
 
 from kiosk.cli import main  # noqa: E402
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    data = tmp_path / "data"
-    monkeypatch.setenv("KIOSK_PATHS__DATA_DIR", str(data))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv("KIOSK_CONFIG", raising=False)
-    return data
+from kiosk.paths import Paths  # noqa: E402
 
 
 @pytest.fixture
@@ -33,22 +25,24 @@ def astronaut(tmp_path: Path) -> Path:
     return photo
 
 
-def test_prepare_asks_for_consent_and_writes_nothing_without_it(env: Path, astronaut: Path) -> None:
+def test_prepare_asks_for_consent_and_writes_nothing_without_it(
+    kiosk_env: Paths, astronaut: Path
+) -> None:
     result = CliRunner().invoke(main, ["avatar", "prepare", str(astronaut)], input="n\n")
     assert result.exit_code != 0
     assert "законный представитель" in result.output
     assert "Без согласия" in result.output
-    assert not (env / "avatars").exists() or not any((env / "avatars").iterdir())
+    assert not kiosk_env.avatars_dir.exists() or not any(kiosk_env.avatars_dir.iterdir())
 
 
 def test_prepare_with_consent_then_preview_sheet(
-    env: Path, astronaut: Path, tmp_path: Path
+    kiosk_env: Paths, astronaut: Path, tmp_path: Path
 ) -> None:
     args = ["avatar", "prepare", str(astronaut), "--name", "astro", "--no-enhance"]
     result = CliRunner().invoke(main, args, input="y\n")
     assert result.exit_code == 0, result.output
     assert "готов" in result.output
-    assert 'how = "prompt"' in (env / "avatars" / "astro" / "asset.toml").read_text()
+    assert 'how = "prompt"' in (kiosk_env.avatars_dir / "astro" / "asset.toml").read_text()
     sheet = tmp_path / "sheet.png"
     args = ["avatar", "preview", "--asset", "astro", "--sheet", str(sheet), "--side", "160"]
     result = CliRunner().invoke(main, args)
@@ -63,7 +57,9 @@ def test_prepare_with_consent_then_preview_sheet(
     assert cells[:160, :160].std() > 20  # a photo, not a blank cell
 
 
-def test_turned_face_is_warned_about_in_russian_and_still_built(env: Path, tmp_path: Path) -> None:
+def test_turned_face_is_warned_about_in_russian_and_still_built(
+    kiosk_env: Paths, tmp_path: Path
+) -> None:
     photo = tmp_path / "camera.png"
     Image.fromarray(skdata.camera()).save(photo)
     result = CliRunner().invoke(
@@ -71,17 +67,17 @@ def test_turned_face_is_warned_about_in_russian_and_still_built(env: Path, tmp_p
     )
     assert result.exit_code == 0, result.output
     assert "лицо повёрнуто — лучше фото анфас" in result.output
-    assert (env / "avatars" / "camera" / "asset.toml").is_file()
+    assert (kiosk_env.avatars_dir / "camera" / "asset.toml").is_file()
 
 
-def test_preview_of_an_unknown_asset_says_how_to_make_one(env: Path) -> None:
+def test_preview_of_an_unknown_asset_says_how_to_make_one(kiosk_env: Paths) -> None:
     result = CliRunner().invoke(main, ["avatar", "preview", "--asset", "nobody"])
     assert result.exit_code != 0
     assert "не подготовлен" in result.output and "kiosk avatar prepare" in result.output
 
 
 def test_preview_clip_follows_the_voice_and_reports_its_av_offset(
-    env: Path, tmp_path: Path
+    kiosk_env: Paths, tmp_path: Path
 ) -> None:
     clip, strip = tmp_path / "clip.mp4", tmp_path / "strip.png"
     args = ["avatar", "preview", "--out", str(clip), "--strip", str(strip)]
@@ -99,7 +95,7 @@ def test_preview_clip_follows_the_voice_and_reports_its_av_offset(
     assert moving >= 5  # the mouth moves through the spoken part
 
 
-def test_prepare_without_a_face_says_what_to_do(env: Path, tmp_path: Path) -> None:
+def test_prepare_without_a_face_says_what_to_do(kiosk_env: Paths, tmp_path: Path) -> None:
     photo = tmp_path / "coffee.png"
     Image.fromarray(skdata.coffee()).save(photo)
     result = CliRunner().invoke(main, ["avatar", "prepare", str(photo), "--yes"])
@@ -108,7 +104,7 @@ def test_prepare_without_a_face_says_what_to_do(env: Path, tmp_path: Path) -> No
     assert "→" in result.output
 
 
-def test_preview_rejects_other_formats(env: Path, tmp_path: Path) -> None:
+def test_preview_rejects_other_formats(kiosk_env: Paths, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["avatar", "preview", "--out", str(tmp_path / "x.gif")])
     assert result.exit_code != 0
     assert ".png" in result.output

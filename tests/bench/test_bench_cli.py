@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import struct
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +24,8 @@ ORDER = ("endpoint", "stt", "first_token", "first_sentence", "first_audio", "fir
          "reply_end")  # fmt: skip
 
 
-def _kiosk(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "KIOSK_PATHS__DATA_DIR": str(root / "data"),
-        "XDG_CONFIG_HOME": str(root / "xdg"),
-        "SDL_VIDEODRIVER": "dummy",
-        "SDL_AUDIODRIVER": "dummy",
-    }
-    env.pop("KIOSK_CONFIG", None)
+def _kiosk(env: dict[str, str], root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``kiosk`` with ``env`` (from ``kiosk_env_vars(root)``) and ``root``'s config file."""
     return subprocess.run(
         [sys.executable, "-m", "kiosk", "--config", str(root / "kiosk.toml"), *args],
         env=env,
@@ -45,11 +38,13 @@ def _kiosk(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def bench_run(
-    tmp_path_factory: pytest.TempPathFactory, whisper_base_dir: Path
+    tmp_path_factory: pytest.TempPathFactory,
+    whisper_base_dir: Path,
+    kiosk_env_vars: Callable[[Path], dict[str, str]],
 ) -> tuple[dict[str, Any], Path, subprocess.CompletedProcess[str]]:
     root = tmp_path_factory.mktemp("bench")
     (root / "kiosk.toml").write_text(f'[stt]\nmodel = "{whisper_base_dir}"\n', encoding="utf-8")
-    done = _kiosk(root, "bench", "--quick", "--json", str(root / "b.json"),
+    done = _kiosk(kiosk_env_vars(root), root, "bench", "--quick", "--json", str(root / "b.json"),
                   "--plot", str(root / "b.png"))  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
     return json.loads((root / "b.json").read_text(encoding="utf-8")), root, done
@@ -203,7 +198,7 @@ def test_table_is_printed(bench_run: tuple[dict[str, Any], Path, Any]) -> None:
 
 def test_result_is_stored_in_the_database(bench_run: tuple[dict[str, Any], Path, Any]) -> None:
     report, root, _ = bench_run
-    with Store.open(root / "data" / "kiosk.db") as store:
+    with Store.open(root / "d" / "kiosk.db") as store:
         last = last_bench(store)
     assert last is not None and last["run"] == report["created_at"]
     median = report["stages"]["streaming"]["first_audio"]["median"]
@@ -211,7 +206,7 @@ def test_result_is_stored_in_the_database(bench_run: tuple[dict[str, Any], Path,
 
 
 def test_compare_lists_regressions_against_a_faster_old_run(
-    bench_run: tuple[dict[str, Any], Path, Any],
+    bench_run: tuple[dict[str, Any], Path, Any], kiosk_env_vars: Callable[[Path], dict[str, str]]
 ) -> None:
     report, root, _ = bench_run
     faster = json.loads(json.dumps(report))
@@ -219,8 +214,8 @@ def test_compare_lists_regressions_against_a_faster_old_run(
         stat["median"] = stat["median"] / 3
     old = root / "old.json"
     old.write_text(json.dumps(faster), encoding="utf-8")
-    done = _kiosk(root, "bench", "--quick", "--no-store", "--json", "-", "--compare", str(old),
-                  "--fail-on-regression")  # fmt: skip
+    done = _kiosk(kiosk_env_vars(root), root, "bench", "--quick", "--no-store", "--json", "-",
+                  "--compare", str(old), "--fail-on-regression")  # fmt: skip
     assert done.returncode == 1, done.stderr[-3000:]
     assert validate_report(json.loads(done.stdout)) == []
     assert "ХУЖЕ streaming first_audio median, ms" in done.stderr
@@ -228,11 +223,11 @@ def test_compare_lists_regressions_against_a_faster_old_run(
 
 
 def test_compare_with_a_broken_file_fails_before_measuring(
-    bench_run: tuple[dict[str, Any], Path, Any],
+    bench_run: tuple[dict[str, Any], Path, Any], kiosk_env_vars: Callable[[Path], dict[str, str]]
 ) -> None:
     root = bench_run[1]
     broken = root / "broken.json"
     broken.write_text("{", encoding="utf-8")
-    done = _kiosk(root, "bench", "--quick", "--compare", str(broken))
+    done = _kiosk(kiosk_env_vars(root), root, "bench", "--quick", "--compare", str(broken))
     assert done.returncode == 2
     assert "отчёт" in done.stderr and "Замеряю" not in done.stderr + done.stdout

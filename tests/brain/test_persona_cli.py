@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import tomllib
 from pathlib import Path
 
@@ -10,15 +11,13 @@ import pytest
 from click.testing import CliRunner, Result
 
 from kiosk.cli import main
+from kiosk.paths import Paths
 
 
 @pytest.fixture
-def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("KIOSK_PATHS__DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.delenv("KIOSK_CONFIG", raising=False)
-    monkeypatch.delenv("KIOSK_GENERAL__PERSONA", raising=False)
-    return tmp_path / "config"
+def config_home(kiosk_env: Paths) -> Path:
+    """The temporary ``XDG_CONFIG_HOME`` that ``kiosk_env`` points the kiosk at."""
+    return Path(os.environ["XDG_CONFIG_HOME"])
 
 
 def _run(*args: str) -> Result:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import sqlite3
@@ -11,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,21 +47,6 @@ def _input_wav(tmp_path: Path, question: str, silence_s: float) -> Path:
     out = tmp_path / f"in-{question}"
     write_wav(out, b"\0\0" * 8000 + pcm + b"\0\0" * int(16000 * silence_s), 16000)
     return out
-
-
-def _env(tmp_path: Path) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "KIOSK_PATHS__DATA_DIR": str(tmp_path / "d"),
-        "KIOSK_BRAIN__ENGINE": "scripted",
-        "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
-        "SDL_VIDEODRIVER": "dummy",
-        "SDL_AUDIODRIVER": "dummy",
-        "NOTIFY_SOCKET": str(tmp_path / "n.sock"),
-    }
-    env.pop("KIOSK_CONFIG", None)
-    env.pop("DISPLAY", None)
-    return env
 
 
 def _start(env: dict[str, str], wav: Path) -> subprocess.Popen[str]:
@@ -119,9 +103,13 @@ def notify(tmp_path: Path) -> Iterator[socket.socket]:
 
 
 def test_parent_steers_the_daemon_and_a_kill_mid_turn_loses_nothing_earlier(
-    tmp_path: Path, notify: socket.socket
+    tmp_path: Path, notify: socket.socket, kiosk_env_vars: Callable[[Path], dict[str, str]]
 ) -> None:
-    env = _env(tmp_path)
+    env = {
+        **kiosk_env_vars(tmp_path),
+        "KIOSK_BRAIN__ENGINE": "scripted",
+        "NOTIFY_SOCKET": str(tmp_path / "n.sock"),
+    }
     subprocess.run(
         [sys.executable, "-m", "kiosk", "models", "install-defaults"],
         env=env,

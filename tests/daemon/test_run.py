@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,19 +17,15 @@ DEMO = Path(__file__).resolve().parents[2] / "content" / "demo"
 pytestmark = pytest.mark.slow
 
 
-def test_daemon_hears_a_file_answers_and_talks_to_systemd(tmp_path: Path) -> None:
-    data = tmp_path / "data"
+def test_daemon_hears_a_file_answers_and_talks_to_systemd(
+    tmp_path: Path, kiosk_env_vars: Callable[[Path], dict[str, str]]
+) -> None:
+    data = tmp_path / "d"
     env = {
-        **os.environ,
-        "KIOSK_PATHS__DATA_DIR": str(data),
-        "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
-        "SDL_VIDEODRIVER": "dummy",
-        "SDL_AUDIODRIVER": "dummy",
+        **kiosk_env_vars(tmp_path),
         "NOTIFY_SOCKET": str(tmp_path / "notify.sock"),
         "WATCHDOG_USEC": "1000000",
     }
-    env.pop("KIOSK_CONFIG", None)
-    env.pop("DISPLAY", None)
     kiosk = [sys.executable, "-m", "kiosk"]
     subprocess.run([*kiosk, "models", "install-defaults"], env=env, check=True, timeout=300)
 

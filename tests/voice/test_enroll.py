@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from kiosk.cli import main
 from kiosk.errors import AudioFormatError
+from kiosk.paths import Paths
 from kiosk.stt.whisper import WhisperTranscriber
 from kiosk.voice.enroll import EnrollmentReport, enroll_folder, summary_ru
 
@@ -179,21 +180,18 @@ def test_only_bad_files_leave_the_previous_dataset_in_place(tmp_path: Path) -> N
 
 @pytest.mark.slow
 def test_cli_enroll_asks_consent_and_refuses_without_it(
-    festival_wav, whisper_base_dir: Path, tmp_path: Path
+    festival_wav, whisper_base_dir: Path, tmp_path: Path, kiosk_env: Paths
 ) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     shutil.copy(festival_wav(SENTENCES["kosmos"]), folder / "a.wav")
-    env = {
-        "KIOSK_PATHS__DATA_DIR": str(tmp_path / "data"),
-        "KIOSK_STT__MODEL": str(whisper_base_dir),
-    }
+    env = {"KIOSK_STT__MODEL": str(whisper_base_dir)}
     runner = CliRunner()
     refused = runner.invoke(
         main, ["voice", "enroll", str(folder), "--name", "anya"], input="n\n", env=env
     )
     assert refused.exit_code == 1 and "согласия" in refused.output
-    voice = tmp_path / "data" / "voices" / "anya"
+    voice = kiosk_env.voices_dir / "anya"
     assert not (voice / "consent.json").exists()
     agreed = runner.invoke(
         main, ["voice", "enroll", str(folder), "--name", "anya"], input="y\n", env=env

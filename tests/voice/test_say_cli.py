@@ -13,10 +13,7 @@ pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs
 
 
 @pytest.fixture
-def runner(tmp_path, monkeypatch):
-    monkeypatch.setenv("KIOSK_PATHS__DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("KIOSK_CONFIG", "")
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+def runner(kiosk_env):
     return CliRunner()
 
 

@@ -12,13 +12,11 @@ from click.testing import CliRunner
 pytest.importorskip("torch")
 
 from kiosk.cli import main  # noqa: E402
+from kiosk.paths import Paths  # noqa: E402
 
 
 @pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("KIOSK_PATHS__DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("KIOSK_CONFIG", "")
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+def runner(kiosk_env: Paths) -> CliRunner:
     return CliRunner()
 
 

@@ -143,11 +143,9 @@ def test_a_corrupt_checkpoint_is_refused_with_a_hint(tmp_path: Path) -> None:
 
 
 def test_kiosk_say_speaks_with_the_trained_engine(
-    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    kiosk_env: Paths, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("KIOSK_PATHS__DATA_DIR", str(data_dir))
-    monkeypatch.setenv("KIOSK_CONFIG", "")
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("KIOSK_PATHS__DATA_DIR", str(data_dir))  # the module's trained voice
     out = tmp_path / "hi.wav"
     result = CliRunner().invoke(
         main,
