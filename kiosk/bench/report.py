@@ -18,6 +18,7 @@ from kiosk.bench.sections import (
     section_markdown,
     streaming_marks,
     validate_sections,
+    wake_first,
 )
 from kiosk.bench.session import FLOOR_STAGES, SCHEMA_VERSION, SEQUENTIAL_STAGES, STREAMING_STAGES
 from kiosk.errors import KioskError
@@ -202,12 +203,13 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         table.add_column(column, justify="right" if column != "этап" else "left")
     floor = {k: float(v.get("median", 0.0)) for k, v in stages["floor"].items()}
     # Stage-alone times added up in pipeline order, comparable with the marks.
-    floor_at = {
-        "endpoint": floor.get("endpoint", 0.0),
-        "stt": floor.get("endpoint", 0.0) + floor.get("stt", 0.0),
-    }
-    floor_at["wake"] = floor_at["stt"] + floor.get("wake", 0.0)
-    floor_at["first_sentence"] = floor_at["wake"] + floor.get("brain_first_sentence", 0.0)
+    floor_at = {"endpoint": floor.get("endpoint", 0.0)}
+    heard = ("wake", "stt") if wake_first(stages["streaming"]) else ("stt", "wake")
+    at = floor_at["endpoint"]
+    for stage in heard:
+        at += floor.get(stage, 0.0)
+        floor_at[stage] = at
+    floor_at["first_sentence"] = at + floor.get("brain_first_sentence", 0.0)
     floor_at["first_audio"] = floor_at["first_sentence"] + floor.get("tts_first_sentence", 0.0)
     floor_at["first_frame"] = floor_at["first_audio"] + floor.get("first_frame", 0.0)
     for stage in streaming_marks(stages["streaming"]):
@@ -258,12 +260,24 @@ def markdown_report(report: dict[str, Any]) -> str:
         "| sequential min / median / p95 |",
         "|---|---|---|",
     ]
-    seq_of = {"endpoint": "endpoint", "stt": "stt", "first_sentence": "reply_done",
+    seq_of = {"endpoint": "endpoint", "wake": "wake", "stt": "stt", "first_sentence": "reply_done",
               "first_audio": "first_audio", "first_frame": "first_audio"}  # fmt: skip
     for stage in streaming_marks(st["streaming"]):
         seq = st["sequential"].get(seq_of.get(stage, ""))
         rows.append(f"| {stage} | {_md_stat(st['streaming'].get(stage))} | {_md_stat(seq)} |")
     floor = st["floor"]
+    stt_md = f"STT {_md_stat(floor.get('stt'))}"
+    wake_md = f"wake check {_md_stat(floor.get('wake'))}"
+    first = wake_first(st["streaming"])
+    heard_md = f"{wake_md}, {stt_md}" if first else f"{stt_md}, {wake_md}"
+    skipped = report["corpus"].get("stt_skipped")
+    skipped_md = (
+        f" The wake word is checked on the sound before STT, as the live loop does asleep:"
+        f" no STT on {skipped} utterances without «Аня»; wakes the transcript vetoed:"
+        f" {report['corpus'].get('vetoed', 0)}."
+        if first and skipped is not None
+        else ""
+    )
     lines = [
         f"Measured {report['created_at']} with `kiosk bench{' --quick' if report['quick'] else ''}`"
         f" (kiosk {report['kiosk_version']}, {report['duration_s']:.0f} s) on: "
@@ -275,7 +289,7 @@ def markdown_report(report: dict[str, Any]) -> str:
         f"({report['corpus']['with_wake']} with the wake word, "
         f"{report['corpus']['without_wake']} without or near misses, "
         f"{report['corpus']['noisy']} noisy); latency over {report['corpus']['answered']} "
-        "answered turns.",
+        f"answered turns.{skipped_md}",
         "",
         *rows,
         "",
@@ -285,7 +299,7 @@ def markdown_report(report: dict[str, Any]) -> str:
         f"- overhead against the floor (first frame / sum of stages alone): "
         f"**{r['overhead_first_frame']}**; first audio / its stages: {r['overhead_first_audio']}"
         f" (stages alone, medians: endpoint {_md_stat(floor.get('endpoint'))}, "
-        f"STT {_md_stat(floor.get('stt'))}, wake check {_md_stat(floor.get('wake'))}, "
+        f"{heard_md}, "
         f"brain to first sentence "
         f"{_md_stat(floor.get('brain_first_sentence'))}, first-sentence TTS "
         f"{_md_stat(floor.get('tts_first_sentence'))}, first frame "
@@ -330,13 +344,13 @@ def plot_report(report: dict[str, Any], path: Path) -> Path:
         ),
         "этапы отдельно": (
             ("endpoint", "stt", "brain", "tts", "frame"),
-            [med("floor", "endpoint"), med("floor", "stt"),
-             med("floor", "wake") + med("floor", "brain_first_sentence"),
+            [med("floor", "endpoint"), med("floor", "wake") + med("floor", "stt"),
+             med("floor", "brain_first_sentence"),
              med("floor", "tts_first_sentence"), med("floor", "first_frame")],
         ),
     }  # fmt: skip
     colours = ["#8da0cb", "#66c2a5", "#fc8d62", "#e78ac3", "#a6d854"]
-    legend = ["конец речи (VAD)", "распознавание", "имя + мозг (до фразы / весь ответ)",
+    legend = ["конец речи (VAD)", "имя + распознавание", "мозг (до фразы / весь ответ)",
               "синтез (первой фразы / всех)", "кадр (первый / все)"]  # fmt: skip
     fig, (ax1, ax2, ax3) = plt.subplots(
         1, 3, figsize=(18, 5.4), gridspec_kw={"width_ratios": [2, 1, 1]}

@@ -2,6 +2,12 @@
 
 All three shapes use the same engines in the same process.
 
+Every shape hears as the live loop does (``kiosk.daemon.replies.answer_utterance``):
+asleep, an acoustic wake detector checks the *sound* for «Аня» first and speech
+without it gets no STT at all; after STT the transcript may veto the wake; in the
+follow-up window (``awake``) there is no wake check. A transcript wake detector
+checks the text after STT.
+
 All latencies are milliseconds from the *end of the child's speech* (the last voiced
 frame). The endpointer's hangover is audio time (a live microphone delivers the
 silence in real time); everything after it is measured wall time, and audio start
@@ -77,6 +83,11 @@ class UtteranceResult:
     reference_words: int = 0
     reply: str = ""
     endpoint_missed: bool = False
+    stt_skipped: bool = False
+    """Asleep and no «Аня» in the sound: the live loop runs no STT (``heard`` is then
+    transcribed outside the timed path, for the word error rate only)."""
+    vetoed: bool = False
+    """The sound heard «Аня», the transcript overruled it (another name, no name)."""
     streaming: dict[str, float] = field(default_factory=dict)
     sequential: dict[str, float] = field(default_factory=dict)
     floor: dict[str, float] = field(default_factory=dict)
@@ -97,6 +108,8 @@ class UtteranceResult:
             else None,
             "reply": self.reply,
             "endpoint_missed": self.endpoint_missed,
+            "stt_skipped": self.stt_skipped,
+            "vetoed": self.vetoed,
             "streaming_ms": self.streaming,
             "sequential_ms": self.sequential,
             "floor_ms": self.floor,
@@ -105,15 +118,17 @@ class UtteranceResult:
 
 
 def endpoint(path: Path, settings: Settings) -> tuple[SpeechEnded | None, float, bool]:
-    """Run the file through ``WavFileSource`` → ``WebRtcEndpointer``.
+    """Run the file through ``WavFileSource`` → ``WebRtcEndpointer``, pauses joined.
 
     Returns (utterance, file seconds, missed): ``missed`` is True when the endpointer
-    never decided the speech had ended and only the end of the file closed it (a
-    live kiosk would wait for ``listen.max_speech_s``). Several utterances (a pause
-    mid-sentence) are joined into one: the bench gives each file one turn.
+    never decided the (last) speech had ended and only the end of the file closed it
+    (a live kiosk would wait for ``listen.max_speech_s``). Pieces a mid-sentence pause
+    cut apart are joined as the live loop joins them (``join_pauses``); should longer
+    pauses leave several, they are joined too: the bench gives each file one turn.
     """
     from kiosk.audio.wav import WavFileSource
     from kiosk.listen import make_endpointer
+    from kiosk.listen.hearing import join_pauses, join_utterances
 
     endpointer = make_endpointer(settings)
     source = WavFileSource(
@@ -125,27 +140,66 @@ def endpoint(path: Path, settings: Settings) -> tuple[SpeechEnded | None, float,
             found.extend(e for e in endpointer.feed(frame) if isinstance(e, SpeechEnded))
     finally:
         source.close()
-    decided = bool(found)
-    found.extend(endpointer.flush())
-    if not found:
+    flushed = endpointer.flush()
+    pieces = join_pauses([*found, *flushed])
+    if not pieces:
         return None, source.duration, True
-    last = found[-1]
-    joined = SpeechEnded(
-        pcm=b"".join(u.pcm for u in found),
-        sample_rate=last.sample_rate,
-        start=found[0].start,
-        end=last.end,
-        decided_at=last.decided_at,
-    )
-    return joined, source.duration, not decided
+    joined = pieces[0]
+    for piece in pieces[1:]:
+        joined = join_utterances(joined, piece)
+    return joined, source.duration, bool(flushed)
 
 
 def _ms_since(started: float) -> float:
     return (time.perf_counter() - started) * 1000.0
 
 
+def _acoustic(eng: Engines) -> bool:
+    """True when the wake detector listens to the sound (checked before STT when asleep)."""
+    return not getattr(eng.wake, "needs_transcript", True)
+
+
+def _vetoed(eng: Engines, text: str, detection: Any, utt: SpeechEnded) -> bool:
+    """The transcript's second opinion on an acoustic wake (``second_opinion`` in the daemon)."""
+    veto = getattr(eng.wake, "veto", None)
+    return veto is not None and veto(text, detection, utt) is not None
+
+
+async def _hear(
+    eng: Engines, utt: SpeechEnded, awake: bool, out: UtteranceResult
+) -> tuple[str | None, dict[str, float]]:
+    """Wake word and STT in the live loop's order; (text for the brain or None, ms marks).
+
+    Marks are ms from the start of hearing: ``wake`` (when checked) and ``stt``.
+    """
+    marks: dict[str, float] = {}
+    started = time.perf_counter()
+    acoustic = _acoustic(eng)
+    detection = None
+    if acoustic and not awake:
+        detection = await asyncio.to_thread(eng.wake.check, utt)
+        marks["wake"] = _ms_since(started)
+        if detection is None:
+            out.stt_skipped = True
+            return None, marks
+    transcript = await asyncio.to_thread(eng.transcriber.transcribe, utt.pcm, utt.sample_rate)
+    marks["stt"] = _ms_since(started)
+    out.heard = transcript.text
+    if not acoustic and not awake:
+        detection = eng.wake.check(utt, transcript.text)
+        marks["wake"] = _ms_since(started)
+    elif detection is not None and _vetoed(eng, transcript.text, detection, utt):
+        out.vetoed = True
+        detection = None
+    out.woke = detection is not None
+    if not (out.woke or awake):
+        return None, marks
+    text = eng.wake.strip(transcript.text) if out.woke else transcript.text
+    return (text if text.strip() else None), marks
+
+
 async def _streaming(
-    eng: Engines, utt: SpeechEnded, hangover: float, out: UtteranceResult
+    eng: Engines, utt: SpeechEnded, hangover: float, out: UtteranceResult, awake: bool = False
 ) -> str | None:
     """The real pipeline; returns the text the brain got (None: no turn)."""
     from kiosk.daemon.pipeline import TurnTimer
@@ -153,15 +207,9 @@ async def _streaming(
     base = eng.clock
     eng.speaker.resume_at(base + utt.decided_at)
     timer = TurnTimer()
-    started = time.perf_counter()
-    transcript = await asyncio.to_thread(eng.transcriber.transcribe, utt.pcm, utt.sample_rate)
-    timer.add("stt", _ms_since(started))
-    out.heard = transcript.text
-    began = time.perf_counter()
-    out.woke = eng.wake.check(utt, transcript.text) is not None
-    wake_ms = _ms_since(began)
-    text = eng.wake.strip(transcript.text) if out.woke else ""
-    if not text.strip():
+    text, heard = await _hear(eng, utt, awake, out)
+    timer.add("stt", heard.get("stt", 0.0))
+    if text is None:
         eng.clock = base + utt.decided_at + GAP_S
         return None
     eng.animator.set_state(State.LISTENING, at=base + utt.start)
@@ -170,11 +218,11 @@ async def _streaming(
     marks = result.timings
     s = out.streaming
     s["endpoint"] = hangover
-    for name in ("stt", "first_token", "first_sentence", "first_audio", "reply_done"):
+    for name in ("first_token", "first_sentence", "first_audio", "reply_done"):
         if name in marks:
             s[name] = round(hangover + marks[name], 2)
-    if "stt" in s:  # the wake check runs on the utterance after STT, as in the daemon
-        s["wake"] = round(s["stt"] + wake_ms, 2)
+    for name, ms in heard.items():  # wake before STT asleep (acoustic), after it (transcript)
+        s[name] = round(hangover + ms, 2)
     if result.speech:
         first_start = result.speech[0][0]
         # The speaker's clock is the authority on when the first sample plays.
@@ -192,7 +240,7 @@ async def _streaming(
 
 
 async def _sequential(
-    eng: Engines, utt: SpeechEnded, hangover: float, out: UtteranceResult
+    eng: Engines, utt: SpeechEnded, hangover: float, out: UtteranceResult, awake: bool = False
 ) -> None:
     """The original plan: transcribe all, generate all, synthesise all, render all, then play."""
     from kiosk.avatar.animator import Animator
@@ -201,10 +249,19 @@ async def _sequential(
     s = out.sequential
     s["endpoint"] = hangover
     started = time.perf_counter()
+    # The plan had a wake word too; it is heard in the live loop's order, on one thread.
+    acoustic = _acoustic(eng)
+    detection = eng.wake.check(utt) if acoustic and not awake else None
+    if acoustic and not awake:
+        s["wake"] = hangover + _ms_since(started)
     transcript = eng.transcriber.transcribe(utt.pcm, utt.sample_rate)
     s["stt"] = hangover + _ms_since(started)
-    eng.wake.check(utt, transcript.text)  # the plan had a wake word too
-    text = eng.wake.strip(transcript.text)
+    if not acoustic and not awake:
+        detection = eng.wake.check(utt, transcript.text)
+        s["wake"] = hangover + _ms_since(started)
+    elif detection is not None:
+        _vetoed(eng, transcript.text, detection, utt)
+    text = eng.wake.strip(transcript.text) if detection is not None else transcript.text
     sentences: list[ReplySentence] = []
     stream = eng.brain.reply(text)
     async with contextlib.aclosing(stream):
@@ -232,7 +289,12 @@ async def _sequential(
 
 
 async def _floor(
-    eng: Engines, utt: SpeechEnded, hangover: float, text: str, out: UtteranceResult
+    eng: Engines,
+    utt: SpeechEnded,
+    hangover: float,
+    text: str,
+    out: UtteranceResult,
+    awake: bool = False,
 ) -> None:
     """Each stage alone on the same input: the least the pipeline could take."""
     from kiosk.voice import speak
@@ -245,9 +307,15 @@ async def _floor(
         eng.transcriber.transcribe(utt.pcm, utt.sample_rate)
         runs.append(_ms_since(started))
     f["stt"] = min(runs)
-    started = time.perf_counter()
-    eng.wake.check(utt, out.heard)
-    f["wake"] = _ms_since(started)
+    if not awake:  # the follow-up window has no wake check
+        started = time.perf_counter()
+        if _acoustic(eng):
+            detection = eng.wake.check(utt)
+            if detection is not None:
+                _vetoed(eng, out.heard, detection, utt)
+        else:
+            eng.wake.check(utt, out.heard)
+        f["wake"] = _ms_since(started)
     started = time.perf_counter()
     first = ""
     stream = eng.brain.reply(text)
@@ -265,7 +333,11 @@ async def _floor(
     eng.renderer.draw(eng.animator.pose_at(t), t)
     f["first_frame"] = _ms_since(started)
     f["first_audio_sum"] = (
-        f["endpoint"] + f["stt"] + f["wake"] + f["brain_first_sentence"] + f["tts_first_sentence"]
+        f["endpoint"]
+        + f.get("wake", 0.0)
+        + f["stt"]
+        + f["brain_first_sentence"]
+        + f["tts_first_sentence"]
     )
     f["sum"] = f["first_audio_sum"] + f["first_frame"]
     for key, value in f.items():
@@ -273,9 +345,13 @@ async def _floor(
 
 
 async def measure_utterance(
-    eng: Engines, item: Utterance, say: Callable[[str], None]
+    eng: Engines, item: Utterance, say: Callable[[str], None], *, awake: bool = False
 ) -> UtteranceResult:
-    """Endpoint, then the streaming turn, the sequential baseline and the floor for ``item``."""
+    """Endpoint, then the streaming turn, the sequential baseline and the floor for ``item``.
+
+    ``awake``: the utterance comes in the follow-up window (no wake check); the bench
+    corpus is heard asleep, as a child calling Аня.
+    """
     out = UtteranceResult(item.id, item.kind, item.variant, item.text, item.wake)
     utt, seconds, out.endpoint_missed = endpoint(item.path, eng.settings)
     if utt is None:
@@ -283,11 +359,14 @@ async def measure_utterance(
         eng.clock += seconds + GAP_S
         return out
     hangover = round((utt.decided_at - utt.end) * 1000.0, 2)
-    text = await _streaming(eng, utt, hangover, out)
+    text = await _streaming(eng, utt, hangover, out, awake)
+    if out.stt_skipped:  # for the word error rate only, outside every timed path
+        out.heard = eng.transcriber.transcribe(utt.pcm, utt.sample_rate).text
     out.word_errors, out.reference_words = word_errors(item.text, out.heard)
-    say(f"  {item.id}: «{out.heard}» → {'ответ' if text else 'без ответа'}")
+    outcome = "ответ" if text else "без STT" if out.stt_skipped else "без ответа"
+    say(f"  {item.id}: «{out.heard}» → {outcome}")
     if text is None or not out.streaming.get("first_audio"):
         return out
-    await _sequential(eng, utt, hangover, out)
-    await _floor(eng, utt, hangover, text, out)
+    await _sequential(eng, utt, hangover, out, awake)
+    await _floor(eng, utt, hangover, text, out, awake)
     return out

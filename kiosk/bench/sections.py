@@ -13,6 +13,7 @@ from kiosk.bench.session import STREAMING_STAGES
 __all__ = [
     "SECTION_KEYS",
     "streaming_marks",
+    "wake_first",
     "load_note",
     "plot_voices",
     "safety_markdown",
@@ -232,9 +233,18 @@ def plot_voices(ax: Any, report: dict[str, Any]) -> None:
     ax.set_title("движки голоса")
 
 
+def wake_first(stages: dict[str, Any]) -> bool:
+    """True when the wake check came before STT (acoustic, as the live loop hears asleep).
+
+    Read from the medians, so reports from before the live loop's order still read right.
+    """
+    wake, stt = stages.get("wake", {}).get("median"), stages.get("stt", {}).get("median")
+    return wake is not None and stt is not None and wake <= stt
+
+
 def streaming_marks(streaming: dict[str, Any]) -> tuple[str, ...]:
-    """The streaming marks in order, with the wake check after STT when it was measured."""
+    """The streaming marks in order, with the wake check where it was measured."""
     if "wake" not in streaming:
         return STREAMING_STAGES
-    at = STREAMING_STAGES.index("stt") + 1
+    at = STREAMING_STAGES.index("stt") + (0 if wake_first(streaming) else 1)
     return (*STREAMING_STAGES[:at], "wake", *STREAMING_STAGES[at:])

@@ -60,8 +60,9 @@ FLOOR_STAGES = (
 )
 """Stage-alone times (ms) and their sums."""
 WAKE_STAGE = "wake"
-"""The wake check on the utterance after STT: a streaming mark and a floor stage, optional in
-the schema (reports from before it was measured have neither)."""
+"""The wake check, in the live loop's order: before STT with an acoustic detector (asleep, no
+STT without «Аня»), after it with a transcript one. A streaming and sequential mark and a
+floor stage, optional in the schema (older reports lack some)."""
 
 FPS_FRAMES = {True: 90, False: 300}
 """Frames of speaking animation rendered for the FPS figure (quick / full)."""
@@ -157,7 +158,9 @@ def _engine_names(eng: Engines) -> dict[str, str]:
         f"hangover {s.listen.end_silence_ms} ms)",
         "wake": f"{type(eng.wake).__name__} "
         + (
-            "(acoustic, checked on the utterance after STT)" if acoustic else "(transcript keyword)"
+            "(acoustic, checked on the sound before STT; the transcript may veto)"
+            if acoustic
+            else "(transcript keyword, checked after STT)"
         ),
         "stt": getattr(eng.transcriber, "name", type(eng.transcriber).__name__),
         "brain": eng.brain.engine_name,
@@ -296,10 +299,12 @@ def _report(
             "noisy": sum(r.variant == "noisy" for r in results),
             "answered": len(answered),
             "endpoint_missed": sum(r.endpoint_missed for r in results),
+            "stt_skipped": sum(r.stt_skipped for r in results),
+            "vetoed": sum(r.vetoed for r in results),
         },
         "stages": {
             "streaming": _stats(answered, "streaming", (*STREAMING_STAGES, WAKE_STAGE)),
-            "sequential": _stats(answered, "sequential", SEQUENTIAL_STAGES),
+            "sequential": _stats(answered, "sequential", (*SEQUENTIAL_STAGES, WAKE_STAGE)),
             "floor": _stats(answered, "floor", (*FLOOR_STAGES, WAKE_STAGE)),
         },
         "ratios": {

@@ -18,7 +18,8 @@ from kiosk.bench import (
     store_report,
     validate_report,
 )
-from kiosk.bench.report import BenchReportError
+from kiosk.bench.report import BenchReportError, markdown_report, print_report
+from kiosk.bench.sections import streaming_marks
 from kiosk.bench.session import FLOOR_STAGES, SEQUENTIAL_STAGES, STREAMING_STAGES
 from kiosk.store import Store
 
@@ -313,3 +314,47 @@ def test_an_earlier_report_is_rendered_without_measuring(
     text = (tmp_path / "gpu.md").read_text(encoding="utf-8")
     assert "Test CPU" in text and "| espeak:ru+f3 |" in text
     assert not (tmp_path / "data" / "kiosk.db").exists()  # nothing stored
+
+
+def _with_wake(wake_ms: float) -> dict[str, Any]:
+    report = _with_sections(make_report())
+    report["stages"]["streaming"]["wake"] = _stat(wake_ms)
+    report["stages"]["floor"]["wake"] = _stat(70)
+    report["corpus"] = {"utterances": 5, "with_wake": 3, "without_wake": 2, "noisy": 1,
+                        "answered": 3, "endpoint_missed": 0, "stt_skipped": 2,
+                        "vetoed": 1}  # fmt: skip
+    return report
+
+
+def test_a_wake_heard_by_sound_is_listed_before_stt() -> None:
+    # the live loop checks «Аня» in the sound before STT while asleep
+    report = _with_wake(570)
+    marks = streaming_marks(report["stages"]["streaming"])
+    assert marks.index("endpoint") < marks.index("wake") < marks.index("stt")
+    text = markdown_report(report)
+    assert text.index("| wake |") < text.index("| stt |")
+    assert "wake check" in text and text.index("wake check") < text.index("STT 531")
+    assert "no STT on 2 utterances without «Аня»; wakes the transcript vetoed: 1." in text
+
+
+def test_a_wake_from_the_transcript_is_listed_after_stt() -> None:
+    report = _with_wake(1105)
+    marks = streaming_marks(report["stages"]["streaming"])
+    assert marks.index("stt") < marks.index("wake") < marks.index("first_token")
+    text = markdown_report(report)
+    assert text.index("| stt |") < text.index("| wake |")
+    assert "no STT on" not in text
+
+
+def test_the_floor_column_adds_the_wake_check_in_hearing_order() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    out = StringIO()
+    print_report(_with_wake(570), Console(file=out, width=200))
+    rows = {line.split("│")[1].strip(): line for line in out.getvalue().splitlines()
+            if line.count("│") > 5}  # fmt: skip
+    # stages alone: endpoint 500 → wake 570 → STT 1160
+    assert rows["wake"].rstrip(" │").endswith("570")
+    assert rows["stt"].rstrip(" │").endswith("1160")
