@@ -240,13 +240,27 @@ async def _run_demo(
                     animator.set_state(State.LISTENING, at=speech_start)
                 speaker.resume_at(t + utt.decided_at)
                 timer = TurnTimer()
-                stt_started = time.perf_counter()
+                in_follow_up = speech_start <= awake_until
+                # The live loop's order: asleep, an acoustic detector hears «Аня» in the
+                # sound first and speech without it never reaches STT; the transcript
+                # may still veto the wake (kiosk.daemon.replies.answer_utterance).
+                acoustic = not getattr(wake, "needs_transcript", True)
+                detection = None
+                if acoustic:
+                    detection = await asyncio.to_thread(wake.check, utt)
+                    timer.mark("wake")
+                    if detection is None and not in_follow_up:
+                        report.turns.append(DemoTurn(path.name, "", False, None))
+                        continue
                 transcript = await asyncio.to_thread(
                     transcriber.transcribe, utt.pcm, utt.sample_rate
                 )
-                timer.add("stt", (time.perf_counter() - stt_started) * 1000.0)
-                detection = wake.check(utt, transcript.text)
-                in_follow_up = speech_start <= awake_until
+                timer.mark("stt")
+                if not acoustic:
+                    detection = wake.check(utt, transcript.text)
+                elif detection is not None and getattr(wake, "veto", None) is not None:
+                    if wake.veto(transcript.text, detection, utt):  # type: ignore[attr-defined]
+                        detection = None
                 text = wake.strip(transcript.text) if detection else transcript.text
                 if not (detection or in_follow_up):
                     report.turns.append(DemoTurn(path.name, transcript.text, False, None))
