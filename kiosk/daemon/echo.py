@@ -41,7 +41,12 @@ class EchoReferenceSpeaker:
         self.sample_rate = speaker.sample_rate
 
     def play(self, audio: SpeechAudio) -> float:
-        """Queue ``audio`` and its reference (the reference queues like the speaker)."""
+        """Queue ``audio`` and its reference (the reference queues like the speaker).
+
+        The reference starts at the end of the microphone audio captured so far (no
+        frame captured earlier can hold its echo, however many still wait to be
+        processed), or queued behind the reference still to play.
+        """
         start = self._speaker.play(audio)
         self._echo.feed_reference(audio.pcm, audio.sample_rate)
         return start

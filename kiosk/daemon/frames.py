@@ -1,7 +1,9 @@
 """The path of every microphone frame: capture thread → echo canceller → barge-in → endpointer.
 
-Every mic frame passes the echo canceller (Аня's own voice is the reference); while she
-speaks, the barge-in detector listens for the child and cancels the reply task. Without
+Every mic frame passes the echo canceller (Аня's own voice is the reference, placed on
+the microphone's clock by the capture thread's ``note_captured``, so frames waiting in
+the queue do not shift it); while she speaks, the barge-in detector listens for the
+child and cancels the reply task. Without
 echo cancellation (livekit missing, or turned off) the loop is half-duplex: captured
 audio is discarded while Аня's voice plays. A finished utterance becomes a reply task
 (``kiosk.daemon.replies.answer_utterance``); speech that resumes within ``JOIN_S`` of
@@ -41,6 +43,8 @@ async def listen(live: LiveLoop, loop: asyncio.AbstractEventLoop) -> None:
             for frame in live.audio_in.frames():
                 if live.stop_event.is_set():
                     break
+                if live.echo is not None:  # the reference starts after what is captured
+                    live.echo.note_captured(frame.timestamp + frame.duration)
                 loop.call_soon_threadsafe(frames.put_nowait, frame)
         except Exception:
             _LOGGER.exception("capture failed", extra={"stage": "audio"})

@@ -3,9 +3,14 @@
 A thin adapter around WebRTC's audio processing module (AEC3, noise suppression,
 high-pass filter) as shipped in the ``livekit`` wheel, which runs fully offline.
 The speaker's audio is queued as the *reference* when it is handed to the
-speaker; every microphone frame consumes the same duration of reference, so the
-reference queue drains in step with the speaker's own queue. AEC3 estimates the
-remaining delay (output latency + the room) itself.
+speaker, on the microphone's clock: it starts at the end of the audio captured so
+far (``note_captured``), or behind reference still queued, exactly as the speaker
+queues it. Each microphone frame takes the reference of its own timestamps. So the
+delay AEC3 sees is the output latency plus the room, whatever the backlog of frames
+captured but not yet processed (a CPU busy with STT or the LLM); queuing the
+reference behind the *processed* frames instead shifted it by that backlog, which
+changes from reply to reply, and the canceller leaked Аня's voice until it had
+re-converged: false barge-ins. AEC3 estimates the remaining delay itself.
 """
 
 from __future__ import annotations
@@ -111,6 +116,9 @@ class EchoCanceller:
             auto_gain_control=False,
         )
         self._pending = bytearray()  # reference samples not yet matched to a mic frame
+        self._pending_at: int | None = None  # mic sample of _pending[0]; None: next frame
+        self._processed_until: int | None = None  # mic sample after the last processed frame
+        self._captured_until: int | None = None  # mic sample after the last captured frame
         self._max_pending = int(max_reference_s * sample_rate) * 2
         self._lock = threading.Lock()
         self._history: deque[tuple[float, bytes, bytes]] = deque(
@@ -124,11 +132,30 @@ class EchoCanceller:
 
     # --- the speaker side -----------------------------------------------------------
 
-    def feed_reference(self, pcm: bytes, sample_rate: int) -> None:
+    def note_captured(self, end_s: float) -> None:
+        """The microphone has delivered audio up to ``end_s`` (its own clock, seconds).
+
+        Call it from the capture side for every frame, before the frame waits to be
+        processed: sound played from now on can only be in later frames.
+        """
+        with self._lock:
+            self._captured_until = round(end_s * self.sample_rate)
+
+    @property
+    def captured_until(self) -> float | None:
+        """Microphone seconds captured so far (``note_captured``); None before any."""
+        with self._lock:
+            at = self._captured_until
+        return None if at is None else at / self.sample_rate
+
+    def feed_reference(self, pcm: bytes, sample_rate: int, *, at: float | None = None) -> None:
         """Queue audio handed to the speaker (16-bit mono at ``sample_rate``).
 
         Call it when the same audio goes to ``AudioOut.play``: the reference then
-        queues behind what is still playing, exactly like the speaker's queue.
+        queues behind what is still playing, exactly like the speaker's queue. It
+        starts no earlier than ``at`` (microphone seconds); by default the end of the
+        audio captured so far (``note_captured``), or without that the next frame
+        ``process`` gets.
         """
         from kiosk.audio.wav import resample
 
@@ -138,17 +165,35 @@ class EchoCanceller:
             pcm = pcm[:-1]
         pcm = resample(pcm, sample_rate, self.sample_rate)
         with self._lock:
+            start = self._captured_until if at is None else round(at * self.sample_rate)
+            if self._processed_until is not None:
+                start = max(start or 0, self._processed_until)
+            if not self._pending:
+                self._pending_at = start
+            elif start is not None and self._pending_at is not None:
+                gap = start - (self._pending_at + len(self._pending) // 2)
+                self._pending += bytes(2 * max(0, gap))  # the speaker was silent meanwhile
             self._pending += pcm
             excess = len(self._pending) - self._max_pending
             if excess > 0:
                 del self._pending[:excess]
+                if self._pending_at is not None:
+                    self._pending_at += excess // 2
                 dropped_ms = excess // 2 * 1000 // self.sample_rate
                 _LOGGER.warning("echo reference overflow: dropped %d ms", dropped_ms)
 
     def flush_reference(self) -> None:
-        """Forget queued reference (barge-in: call it with ``AudioOut.flush``)."""
+        """Forget queued reference (barge-in: call it with ``AudioOut.flush``).
+
+        The reference of audio already captured stays: its echo is in frames still
+        waiting to be processed.
+        """
         with self._lock:
-            self._pending.clear()
+            if self._pending_at is None or self._captured_until is None:
+                self._pending.clear()
+                return
+            keep = max(0, self._captured_until - self._pending_at) * 2
+            del self._pending[keep:]
 
     def pending_reference(self) -> float:
         """Seconds of reference queued and not yet matched to microphone audio."""
@@ -171,10 +216,7 @@ class EchoCanceller:
             )
         chunk_bytes = self._chunk * 2
         pieces = len(frame.pcm) // chunk_bytes
-        with self._lock:
-            reference = bytes(self._pending[: pieces * chunk_bytes])
-            del self._pending[: pieces * chunk_bytes]
-        reference += bytes(pieces * chunk_bytes - len(reference))
+        reference = self._take_reference(frame, pieces * chunk_bytes)
         cleaned = bytearray()
         rtc = self._rtc
         for i in range(pieces):
@@ -201,6 +243,25 @@ class EchoCanceller:
             frame_dbfs(frame.pcm), frame_dbfs(reference), out_dbfs, similarity
         )
         return AudioFrame(pcm=out, sample_rate=frame.sample_rate, timestamp=frame.timestamp)
+
+    def _take_reference(self, frame: AudioFrame, size: int) -> bytes:
+        """The queued reference under ``frame`` (silence where none); older reference is dropped."""
+        first = round(frame.timestamp * self.sample_rate)
+        with self._lock:
+            restarted = self._processed_until is not None and first < self._processed_until
+            if self._pending_at is None or restarted:  # a new stream: its clock starts over
+                self._pending_at = first
+            skip = first - self._pending_at
+            if skip > 0:  # played under frames never processed (paused): stale
+                del self._pending[: skip * 2]
+                lead = b""
+            else:  # the reference starts later (within or after this frame)
+                lead = bytes(min(size, -skip * 2))
+            reference = lead + bytes(self._pending[: size - len(lead)])
+            del self._pending[: size - len(lead)]
+            self._processed_until = first + size // 2
+            self._pending_at = max(self._pending_at, self._processed_until)
+        return reference + bytes(size - len(reference))
 
     def reference_between(self, start: float, end: float) -> bytes:
         """The reference that was matched to microphone audio from ``start`` to ``end`` s.

@@ -4,6 +4,8 @@ and Аня's own voice saying her name through a simulated room."""
 from __future__ import annotations
 
 import asyncio
+import itertools
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -67,16 +69,29 @@ class RoomMic(ScriptedMic):
 
 
 class RoomSpeaker(FastSpeaker):
-    """A fast virtual speaker whose sound reaches a ``RoomMic``."""
+    """A fast virtual speaker whose sound reaches a ``RoomMic``.
 
-    def __init__(self, mic: RoomMic) -> None:
+    ``stalls``: seconds the conversation loop is kept busy before each sentence
+    plays (cycled), as when STT or the LLM starve it: frames keep being captured and
+    wait in the queue, so capture runs ahead of processing when the sound starts.
+    """
+
+    def __init__(self, mic: RoomMic, stalls: tuple[float, ...] = (0.0,)) -> None:
         super().__init__()
         self.mic = mic
+        self._stalls = itertools.cycle(stalls)
 
     def play(self, audio: SpeechAudio) -> float:
         """Schedule ``audio`` and let the room carry it to the mic."""
+        time.sleep(next(self._stalls))  # called on the loop: nothing is processed meanwhile
         self.mic.hear_played(audio.pcm, audio.sample_rate)
         return super().play(audio)
+
+    def flush(self) -> None:
+        """Barge-in: what has not been played never reaches the room."""
+        with self.mic._lock:
+            self.mic._echo = self.mic._echo[: RATE // 10]  # ~100 ms already in the air
+        super().flush()
 
 
 @pytest.fixture
@@ -84,7 +99,7 @@ def start_wake_live(tmp_path: Path, whisper_base_dir: Path) -> Iterator[Callable
     """A live loop with the acoustic wake word and ``listen`` overrides (real stages)."""
     started: list[Running] = []
 
-    def start(*, room: bool = False, **listen: Any) -> Running:
+    def start(*, room: bool = False, stalls: tuple[float, ...] = (0.0,), **listen: Any) -> Running:
         settings = Settings(
             paths={"data_dir": tmp_path / "d"},  # type: ignore[arg-type]
             brain={"engine": "scripted"},  # type: ignore[arg-type]
@@ -94,7 +109,7 @@ def start_wake_live(tmp_path: Path, whisper_base_dir: Path) -> Iterator[Callable
         )
         core = open_core(settings, resolve_paths(settings).ensure())
         mic = RoomMic() if room else ScriptedMic()
-        speaker = RoomSpeaker(mic) if isinstance(mic, RoomMic) else FastSpeaker()
+        speaker = RoomSpeaker(mic, stalls) if isinstance(mic, RoomMic) else FastSpeaker()
         live = LiveLoop(core, mic, speaker, Animator(), Notifier())
         running = Running(live=live, mic=mic, speaker=speaker)
         live.listeners.append(running.states.append)
@@ -209,3 +224,27 @@ def test_anyas_own_voice_saying_her_name_does_not_wake_her(
     running.mic.say(speech(festival_wav("Аня, " + QUESTION.lower())))
     running.wait(lambda: live.hearing.wakes == 1, timeout=60)
     running.wait(running.idle, timeout=60)
+
+
+def test_anyas_replies_do_not_barge_in_on_themselves_when_the_loop_lags(
+    start_wake_live: Callable[..., Running], festival_wav: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each sentence starts while 0-480 ms of captured frames wait (4x real time):
+    the reference must sit on the microphone's clock, not behind the processed frames."""
+    pytest.importorskip("livekit.rtc", reason="needs the livekit wheel (echo extra)")
+    caplog.set_level(logging.INFO, logger="kiosk.daemon.frames")
+    running = start_wake_live(room=True, echo_cancellation=True, stalls=(0.0, 0.12, 0.04, 0.1))
+    live = running.live
+    for turn, text in enumerate(("Аня, " + QUESTION.lower(), "Аня, " + QUESTION.lower())):
+        running.mic.say(speech(festival_wav(text)))
+        running.wait(lambda t=turn: live.turns >= t + 1, timeout=90)
+        running.wait(lambda: running.mic._echo.size == 0 and running.idle(), timeout=90)
+        time.sleep(0.5)  # two seconds of mic time: the echo's last utterance has ended
+        running.wait(running.idle, timeout=60)
+    barge_ins = [r.getMessage() for r in caplog.records if "barge-in at" in r.getMessage()]
+    assert barge_ins == [], barge_ins
+    replies = live.core.store.db.execute(
+        "SELECT text, safety FROM turns WHERE role = 'avatar' ORDER BY id"
+    ).fetchall()
+    assert len(replies) == 2 and not any("interrupted" in (r[1] or "") for r in replies), replies
+    assert len(child_turns(running)) == 2  # and she did not answer her own echo

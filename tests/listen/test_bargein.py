@@ -291,3 +291,124 @@ def test_own_voice_saying_the_wake_word_does_not_wake(
     print("raw mic, no guard, woke on:", raw_wakes)
     assert wakes(mic, guarded=True) == []
     assert wakes(cleaned, guarded=False) == []
+
+
+# --- a busy loop: capture runs ahead of processing when a reply starts ------------------
+
+REPLIES = (
+    ANYA_TEXT,
+    "Больше всего я люблю рисовать котов. У них пушистые хвосты и смешные усы. "
+    "А ещё я рисую деревья, облака и большое жёлтое солнце. А ты что любишь рисовать?",
+    "Динозавры жили очень-очень давно, миллионы лет назад. Одни были огромные, как дом, "
+    "а другие совсем маленькие, как курица. Самый известный из них тираннозавр.",
+    "Давай поиграем в города! Я говорю: Москва. Тебе на букву а. Если не знаешь, "
+    "можно спросить у мамы или посмотреть на карте. Я подожду, не торопись.",
+    "Знаешь, почему небо голубое? Солнечный свет состоит из разных цветов, а воздух "
+    "сильнее всего рассеивает синий. Поэтому днём небо голубое, а на закате красное.",
+    "Сегодня хороший день, чтобы почитать сказку. Жила-была девочка, и был у неё "
+    "волшебный карандаш. Всё, что она рисовала, оживало. Однажды она нарисовала дом.",
+)
+BACKLOGS = (0, 16, 5, 25, 0, 10)
+"""Frames captured but not processed when each reply starts (30 ms each: 0-750 ms)."""
+GAP_S = 2.5
+"""Seconds between replies (the child's turn)."""
+
+
+@pytest.fixture(scope="module")
+def replies() -> list[bytes]:
+    """Аня's replies as the kiosk says them (espeak-ng ru+f3), at 16 kHz: ~70 s in all."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("needs espeak-ng")
+    synthesizer = make_synthesizer(VoiceSettings())
+    out = []
+    for text in REPLIES:
+        synthesis = synthesizer.synthesize(text)
+        out.append(resample(synthesis.pcm, synthesis.sample_rate, RATE))
+    return out
+
+
+def conversation(
+    replies: list[bytes], *, delay_ms: float, gain_db: float, seed: int
+) -> tuple[bytes, list[int]]:
+    """The microphone through a session of replies in a room, and each reply's start frame."""
+    starts, at = [], round(1.0 / 0.03)
+    for pcm in replies:
+        starts.append(at)
+        at += round((len(pcm) / 2 / RATE + GAP_S) / 0.03)
+    mic = np.zeros(at * FRAME)
+    for start, pcm in zip(starts, replies, strict=True):
+        echo = simulate_room(pcm, RATE, delay_ms=delay_ms, gain_db=gain_db, seed=seed + start)
+        samples = np.frombuffer(echo, dtype="<i2")
+        mic[start * FRAME : start * FRAME + len(samples)] += samples
+    mic += np.random.default_rng(seed).standard_normal(len(mic)) * 30
+    return np.clip(np.round(mic), -32768, 32767).astype("<i2").tobytes(), starts
+
+
+def run_busy(
+    mic: bytes,
+    replies: list[bytes],
+    starts: list[int],
+    *,
+    mic_clock: bool,
+    backlogs: tuple[int, ...] = BACKLOGS,
+) -> list[float]:
+    """The daemon's path with a lagging loop: each reply is handed to the speaker (and
+    the canceller) while ``backlogs[i]`` captured frames still wait to be processed.
+
+    ``mic_clock``: the capture side reports what it captured (``note_captured``), as
+    ``kiosk.daemon.frames`` does; False is the wiring before: the reference queued
+    behind the processed frames.
+    """
+    canceller, detector = EchoCanceller(RATE), BargeInDetector()
+    feeds = {
+        start - backlog: (start, pcm)
+        for start, pcm, backlog in zip(starts, replies, backlogs, strict=True)
+    }
+    fired: list[float] = []
+    for k, frame in enumerate(frames_of(mic)):
+        if k in feeds:
+            start, pcm = feeds[k]
+            if mic_clock:
+                canceller.note_captured(start * FRAME / RATE)
+            canceller.feed_reference(pcm, RATE)
+            detector.reset()  # a new reply (``frames.answer``)
+        if detector.feed(canceller.process(frame), canceller.last_levels) is not None:
+            fired.append(round(frame.timestamp + frame.duration, 2))
+            detector.reset()
+    return fired
+
+
+@pytest.mark.parametrize(("delay_ms", "gain_db", "seed"), [(30, -3, 1), (55, 0, 2), (80, -10, 3)])
+def test_own_replies_never_barge_in_however_far_capture_runs_ahead(
+    replies: list[bytes], delay_ms: float, gain_db: float, seed: int
+) -> None:
+    mic, starts = conversation(replies, delay_ms=delay_ms, gain_db=gain_db, seed=seed)
+    fired = run_busy(mic, replies, starts, mic_clock=True)
+    assert fired == [], f"Аня interrupted herself at {fired}"
+
+
+def test_reference_queued_behind_processed_frames_lets_her_echo_barge_in(
+    replies: list[bytes],
+) -> None:
+    """The cause: the reference placed by processing order is late by the backlog."""
+    mic, starts = conversation(replies, delay_ms=55, gain_db=0, seed=2)
+    fired = run_busy(mic, replies, starts, mic_clock=False)
+    assert len(fired) >= 3, fired
+
+
+@pytest.mark.parametrize("backlog", [0, 25])
+def test_child_barges_in_over_a_reply_that_started_during_a_backlog(
+    replies: list[bytes], child: bytes, backlog: int
+) -> None:
+    first, second = replies[0], replies[1]  # the canceller has converged on the first
+    mic_pcm, starts = conversation([first, second], delay_ms=50, gain_db=-6, seed=4)
+    child_at = starts[1] * 0.03 + 3.0
+    mic = np.frombuffer(mic_pcm, dtype="<i2").astype(np.float64)
+    voice = np.frombuffer(child, dtype="<i2").astype(np.float64)
+    at = int(child_at * RATE)
+    window = mic[at : at + len(voice)]
+    voice *= rms(window) / rms(voice)  # as loud as Аня's echo (0 dB)
+    mic[at : at + len(voice)] += voice
+    pcm = np.clip(np.round(mic), -32768, 32767).astype("<i2").tobytes()
+    fired = run_busy(pcm, [first, second], starts, mic_clock=True, backlogs=(0, backlog))
+    assert fired and child_at < fired[0] <= child_at + 0.7, (child_at, fired)

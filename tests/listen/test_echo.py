@@ -131,3 +131,78 @@ def test_echo_similarity_tells_echo_from_other_sound() -> None:
 def test_frames_of_the_wrong_size_are_rejected() -> None:
     with pytest.raises(AudioFormatError):
         EchoCanceller(RATE).process(AudioFrame(bytes(100), RATE, 0.0))
+
+
+def tone_pcm(seconds: float, hz: float = 300.0) -> bytes:
+    t = np.arange(int(seconds * RATE))
+    return (np.sin(t * 2 * np.pi * hz / RATE) * 8000).astype("<i2").tobytes()
+
+
+def process_silence(canceller: EchoCanceller, start: float, count: int) -> None:
+    for k in range(count):
+        canceller.process(AudioFrame(bytes(FRAME * 2), RATE, start + k * 0.03))
+
+
+def test_reference_starts_where_capture_is_not_where_processing_is() -> None:
+    """Frames captured before the speaker got the audio cannot hold its echo."""
+    canceller = EchoCanceller(RATE)
+    process_silence(canceller, 0.0, 2)  # processed up to 0.06 s...
+    canceller.note_captured(0.36)  # ...while capture is 10 frames further
+    assert canceller.captured_until == pytest.approx(0.36)
+    tone = tone_pcm(0.3)
+    canceller.feed_reference(tone, RATE)
+    process_silence(canceller, 0.06, 30)
+    assert not any(canceller.reference_between(0.0, 0.36))
+    assert canceller.reference_between(0.36, 0.66) == tone
+    assert not any(canceller.reference_between(0.66, 0.96))
+
+
+def test_reference_queues_behind_what_still_plays_and_keeps_silent_gaps() -> None:
+    canceller = EchoCanceller(RATE)
+    first, second, third = tone_pcm(0.3), tone_pcm(0.3, 500.0), tone_pcm(0.15, 700.0)
+    canceller.note_captured(0.0)
+    canceller.feed_reference(first, RATE)
+    canceller.note_captured(0.12)  # still playing the first: the second queues behind it
+    canceller.feed_reference(second, RATE)
+    canceller.note_captured(0.9)  # the speaker has been silent 0.3 s
+    canceller.feed_reference(third, RATE)
+    process_silence(canceller, 0.0, 40)
+    assert canceller.reference_between(0.0, 0.3) == first
+    assert canceller.reference_between(0.3, 0.6) == second
+    assert not any(canceller.reference_between(0.6, 0.9))
+    assert canceller.reference_between(0.9, 1.05) == third
+
+
+def test_flush_keeps_the_reference_of_audio_already_captured() -> None:
+    """Barge-in: the echo of what played is still in frames waiting to be processed."""
+    canceller = EchoCanceller(RATE)
+    tone = tone_pcm(1.0)
+    canceller.note_captured(0.0)
+    canceller.feed_reference(tone, RATE)
+    canceller.note_captured(0.48)
+    canceller.flush_reference()
+    assert canceller.pending_reference() == pytest.approx(0.48, abs=0.001)
+    process_silence(canceller, 0.0, 30)
+    assert canceller.reference_between(0.0, 0.48) == tone[: int(0.48 * RATE) * 2]
+    assert not any(canceller.reference_between(0.48, 0.9))
+
+
+def test_reference_under_frames_never_processed_is_dropped() -> None:
+    """Paused listening skips frames: their reference must not shift onto later ones."""
+    canceller = EchoCanceller(RATE)
+    tone = tone_pcm(1.0)
+    canceller.note_captured(0.0)
+    canceller.feed_reference(tone, RATE)
+    process_silence(canceller, 0.6, 2)
+    start = int(0.6 * RATE) * 2
+    assert canceller.reference_between(0.6, 0.66) == tone[start : start + FRAME * 4]
+    assert canceller.pending_reference() == pytest.approx(0.34, abs=0.001)
+
+
+def test_a_microphone_clock_that_starts_over_does_not_strand_the_reference() -> None:
+    canceller = EchoCanceller(RATE)
+    process_silence(canceller, 100.0, 2)  # a long-running stream...
+    tone = tone_pcm(0.3)
+    canceller.feed_reference(tone, RATE)
+    process_silence(canceller, 0.0, 10)  # ...replaced by one whose clock starts at 0
+    assert canceller.reference_between(0.0, 0.3) == tone
