@@ -21,12 +21,12 @@ import hashlib
 import importlib.util
 import os
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from kiosk.listen.wake_eval import festival_wav as festival_wav_file
 from kiosk.paths import Paths
 
 FestivalWav = Callable[..., Path]
@@ -116,21 +116,7 @@ def festival_wav(tmp_path_factory: pytest.TempPathFactory) -> FestivalWav:
         wav = folder / f"{key}.wav"
         if wav.exists():
             return wav
-        txt, raw = folder / f"{key}.txt", folder / f"{key}.raw.wav"
-        txt.write_text(text + "\n", encoding="utf-8")
-        subprocess.run(
-            ["text2wave", "-eval", "(voice_msu_ru_nsh_clunits)", str(txt), "-o", str(raw)],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            ["sox", "-D", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav),
-             "silence", "1", "0.02", "0.1%", "reverse", "silence", "1", "0.02", "0.1%",
-             "reverse", "pad", str(before), str(after)],
-            check=True,
-            capture_output=True,
-        )  # fmt: skip
-        return wav
+        return festival_wav_file(text, wav, before=before, after=after)
 
     return make
 

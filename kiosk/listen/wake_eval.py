@@ -27,6 +27,7 @@ from kiosk.listen.measure import with_noise
 from kiosk.listen.oww import SAMPLE_RATE, dither
 
 __all__ = [
+    "festival_wav",
     "OTHER_SENTENCES",
     "WAKE_SENTENCES",
     "SentenceClip",
@@ -123,16 +124,19 @@ class WakeTally:
         }
 
 
-def _festival(text: str, folder: Path) -> NDArray[np.int16]:
-    from kiosk.audio.wav import read_wav
+def festival_wav(text: str, wav: Path, *, before: float = 0.3, after: float = 0.5) -> Path:
+    """Write Festival's Russian voice saying ``text`` to ``wav``: 16 kHz mono, trimmed.
 
+    ``before``/``after`` seconds of silence pad the speech. The test speech of the
+    wake-word and endpoint measurements (and the tests' ``festival_wav`` fixture).
+    """
     for tool in ("text2wave", "sox"):
         if shutil.which(tool) is None:
             raise ToolMissing(
                 f"Для замера слова «Аня» нужна программа {tool}",
                 "sudo apt install festival festvox-ru sox",
             )
-    txt, raw, wav = folder / "t.txt", folder / "raw.wav", folder / "s.wav"
+    txt, raw = wav.with_suffix(".txt"), wav.with_suffix(".raw.wav")
     txt.write_text(text + "\n", encoding="utf-8")
     subprocess.run(
         ["text2wave", "-eval", "(voice_msu_ru_nsh_clunits)", str(txt), "-o", str(raw)],
@@ -142,11 +146,17 @@ def _festival(text: str, folder: Path) -> NDArray[np.int16]:
     subprocess.run(
         ["sox", "-D", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav),
          "silence", "1", "0.02", "0.1%", "reverse", "silence", "1", "0.02", "0.1%",
-         "reverse", "pad", "0.3", "0.5"],
+         "reverse", "pad", str(before), str(after)],
         check=True,
         capture_output=True,
     )  # fmt: skip
-    pcm, _ = read_wav(wav)
+    return wav
+
+
+def _festival(text: str, folder: Path) -> NDArray[np.int16]:
+    from kiosk.audio.wav import read_wav
+
+    pcm, _ = read_wav(festival_wav(text, folder / "s.wav"))
     return np.frombuffer(pcm, dtype="<i2").copy()
 
 
