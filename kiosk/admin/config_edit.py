@@ -73,6 +73,9 @@ FIELDS: tuple[SettingField, ...] = (
     SettingField("general.daily_limit_min", "Лимит в день, мин", "int", "0 — без лимита",
                  detail="Сколько минут в день можно разговаривать (речь ребёнка и ответы "
                  "Ани вместе); 0 — без ограничения."),
+    SettingField("general.retention_days", "Хранить историю, дней", "int", "0 — всю",
+                 detail="Разговоры старше стольких дней удаляются раз в час; 0 — хранить всё. "
+                 "Память Ани (факты) не трогается."),
     SettingField("brain.safety_level", "Уровень защиты", "choice", "standard / strict",
                  ("standard", "strict"),
                  detail="standard — не пропускает неподходящее для 12 лет; strict — ещё и "

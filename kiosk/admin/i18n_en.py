@@ -211,6 +211,9 @@ EN: dict[str, str] = {
     "Ничего не изменилось": "Nothing changed",
     "Аватар «{name}» включён": "Avatar “{name}” is on",
     "Демон перечитал настройки": "The daemon re-read the settings",
+    "Сохранено; «{sections}» вступит в силу после перезапуска демона "
+    "(вкладка «Служба», клавиша r)": "Saved; «{sections}» takes effect after a daemon restart "
+    "(Service tab, key r)",
     "Демон не запущен — настройки применятся при запуске": (
         "The daemon is not running — the settings apply when it starts"
     ),
@@ -249,6 +252,13 @@ EN: dict[str, str] = {
     ),
     "Конец тихих часов, ЧЧ:ММ; может быть раньше начала (через полночь).": (
         "End of the quiet hours, HH:MM; may be earlier than the start (over midnight)."
+    ),
+    "Хранить историю, дней": "Keep history, days",
+    "0 — всю": "0 — all of it",
+    "Разговоры старше стольких дней удаляются раз в час; 0 — хранить всё. "
+    "Память Ани (факты) не трогается.": (
+        "Conversations older than this many days are deleted hourly; 0 keeps everything. "
+        "Anya's memory (facts) is not touched."
     ),
     "Лимит в день, мин": "Daily limit, min",
     "0 — без лимита": "0 — no limit",

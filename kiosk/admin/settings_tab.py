@@ -183,10 +183,22 @@ class SettingsPane(Pane):
     async def tell_daemon(self) -> None:
         """Ask a running daemon to re-read the settings."""
         try:
-            await request(self.admin.socket_path, "reload")
+            reply = await request(self.admin.socket_path, "reload")
         except DaemonUnavailable:
             self.notify(tr("Демон не запущен — настройки применятся при запуске"))
         except DaemonError as exc:
             self.admin.report(exc)
         else:
-            self.notify(tr("Демон перечитал настройки"))
+            self.notify(reload_message(reply), markup=False)
+
+
+def reload_message(reply: dict[str, Any]) -> str:
+    """What the parent reads after ``reload``: applied, or which sections need a restart."""
+    restart = [str(name) for name in reply.get("restart_needed", [])]
+    if not restart:
+        return tr("Демон перечитал настройки")
+    return tr(
+        "Сохранено; «{sections}» вступит в силу после перезапуска демона "
+        "(вкладка «Служба», клавиша r)",
+        sections=", ".join(restart),
+    )

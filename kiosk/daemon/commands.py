@@ -140,7 +140,7 @@ class DaemonCommands:
         return {"persona": persona.id}
 
     async def reload(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Re-read the config file; invalid: error and the old config stays."""
+        """Re-read the config file and the active persona; invalid: error, the old ones stay."""
         from kiosk.brain import load_persona
         from kiosk.config import load_settings
 
@@ -157,9 +157,12 @@ class DaemonCommands:
             if getattr(old.brain, key) != getattr(new.brain, key)
         ]
         applied = [name for name in changed if name in LIVE_SECTIONS]
+        # The active persona's file may have changed without the config (the TUI's editor).
+        persona = await asyncio.to_thread(load_persona, new.general.persona, live.core.paths)
+        if persona != live.core.persona and "general" not in applied:
+            applied.append("persona")
         if applied:
             # Build every new part first: a failure here leaves the daemon as it was.
-            persona = await asyncio.to_thread(load_persona, new.general.persona, live.core.paths)
             brain = await asyncio.to_thread(brain_for_persona, live.core, new, persona)
             parts = await asyncio.to_thread(live.build_parts, new, "voice" in applied)
             async with live.turn_lock:

@@ -16,6 +16,8 @@ STATUS: dict[str, Any] = {
     "turns_today": 7,
     "talk_seconds_today": 420,
     "listening_paused": False,
+    "notices": [],
+    "talk_minutes_left": None,
     "resources": {
         "cpu_percent": 37.0,
         "ram_mb": 2048,
@@ -23,7 +25,7 @@ STATUS: dict[str, Any] = {
             "name": "RTX 3060",
             "vram_total_mb": 12288,
             "vram_used_mb": 6246,
-            "per_process_mb": {"llm": 5200, "stt": 900},
+            "per_process_mb": 6100.0,
         },
     },  # fmt: skip
     "fps": 29.5,

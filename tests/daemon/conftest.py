@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from kiosk.avatar.animator import Animator
-from kiosk.config import Settings
+from kiosk.config import Settings, load_settings
 from kiosk.daemon.assemble import open_core
 from kiosk.daemon.loop import LiveLoop
 from kiosk.daemon.notify import Notifier
@@ -35,7 +35,11 @@ def start_live(tmp_path: Path, whisper_base_dir: Path) -> Iterator[StartLive]:
         daemon: dict[str, Any] | None = None,
         notifier: Notifier | None = None,
         run: bool = True,
+        config: Path | None = None,
     ) -> Running:
+        if config is not None:  # from a file, so that ``reload`` has one to re-read
+            settings = load_settings(config)
+            return begin(settings, mic, clock, notifier, run)
         settings = Settings(
             paths={"data_dir": tmp_path / "d"},  # type: ignore[arg-type]
             brain={"engine": "scripted"},  # type: ignore[arg-type]
@@ -44,6 +48,15 @@ def start_live(tmp_path: Path, whisper_base_dir: Path) -> Iterator[StartLive]:
             general=general or {},  # type: ignore[arg-type]
             daemon={"socket_path": tmp_path / "k.sock", **(daemon or {})},  # type: ignore[arg-type]
         )
+        return begin(settings, mic, clock, notifier, run)
+
+    def begin(
+        settings: Settings,
+        mic: Any,
+        clock: Callable[[], datetime] | None,
+        notifier: Notifier | None,
+        run: bool,
+    ) -> Running:
         paths = resolve_paths(settings).ensure()
         core = open_core(settings, paths)
         cores.append(core)
