@@ -205,6 +205,9 @@ class BrainSettings(_Section):
     safety_model: bool = True
     """After the word lists, ask the small learned classifier (content/safety/model/) about
     the child's words; catches paraphrased disclosures at a few more false blocks."""
+    keep_personal_data: bool = False
+    """Store phone numbers, addresses and e-mails as the child said them; off: they are
+    masked ("[телефон]") in the saved history, memory and summaries."""
 
 
 class VoiceSettings(_Section):
@@ -251,6 +254,10 @@ class DaemonSettings(_Section):
     """MiB of GPU memory all models together may use (10 GiB fits a 12 GB RTX 3060)."""
     idle_unload_min: int = Field(0, ge=0, le=1440)
     """Minutes without a conversation after which GPU models are unloaded; 0: keep warm."""
+    hang_s: float = Field(180.0, ge=10.0, le=3600.0)
+    """A reply still running after this many seconds counts as hung: the daemon stops
+    its watchdog pings so that systemd restarts it (a stuck model thread cannot be
+    cancelled from Python)."""
 
 
 class Settings(BaseSettings):
