@@ -131,22 +131,37 @@ class WhisperTranscriber:
         self.model_dir = model_dir
         self.name = f"whisper:{model_dir.name}"
         self.device = pick_device(device)
-        self.compute_type = pick_compute_type(self.device, compute_type)
         self.beam_size = beam_size
         self.language = language
         self.prompt = _prompt_for(hotwords)
+        self.gpu_fallback: str | None = None
+        """Why the GPU was not used although it was chosen (None: it was, or not chosen)."""
         self._lock = threading.Lock()
+        # CTranslate2 defaults to 4 threads: on a 2-core box that oversubscribes
+        # (measured 0.9 s vs 0.6 s for a 3 s question); use the real core count.
+        threads = cpu_threads or min(os.cpu_count() or 1, 8)
         started = time.perf_counter()
         try:
-            self._model = WhisperModel(
-                str(model_dir),
-                device=self.device,
-                compute_type=self.compute_type,
-                # CTranslate2 defaults to 4 threads: on a 2-core box that oversubscribes
-                # (measured 0.9 s vs 0.6 s for a 3 s question); use the real core count.
-                cpu_threads=cpu_threads or min(os.cpu_count() or 1, 8),
-                local_files_only=True,
-            )
+            if self.device == "cuda":
+                try:
+                    self.compute_type = pick_compute_type("cuda", compute_type)
+                    self._model = WhisperModel(
+                        str(model_dir), device="cuda", compute_type=self.compute_type,
+                        cpu_threads=threads, local_files_only=True,
+                    )  # fmt: skip
+                except RuntimeError as exc:  # out of GPU memory, no driver, no cuDNN
+                    self.gpu_fallback = str(exc)
+                    _LOGGER.warning(
+                        "whisper on the GPU failed (%s): recognising on the CPU", exc,
+                        extra={"stage": "stt"},
+                    )  # fmt: skip
+                    self.device = "cpu"
+            if self.device == "cpu":
+                self.compute_type = pick_compute_type("cpu", compute_type)
+                self._model = WhisperModel(
+                    str(model_dir), device="cpu", compute_type=self.compute_type,
+                    cpu_threads=threads, local_files_only=True,
+                )  # fmt: skip
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelCorrupt(
                 f"Модель {model_dir.name} не загружается: {exc}".strip(), _FIX_HINT

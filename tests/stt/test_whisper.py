@@ -46,6 +46,24 @@ def test_transcriber_implements_the_protocol(whisper: WhisperTranscriber) -> Non
     assert whisper.name.startswith("whisper:") and whisper.device in ("cpu", "cuda")
 
 
+def test_a_gpu_that_fails_falls_back_to_the_cpu(
+    whisper_base_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import ctranslate2
+
+    if ctranslate2.get_cuda_device_count() > 0:
+        pytest.skip("a working GPU is here: nothing fails")
+    # Here CUDA really fails (no driver): the kiosk must still hear the child.
+    transcriber = WhisperTranscriber(whisper_base_dir, device="cuda", cpu_threads=2)
+    assert transcriber.device == "cpu" and transcriber.gpu_fallback
+    assert transcriber.compute_type in ctranslate2.get_supported_compute_types("cpu")
+    assert any("on the CPU" in r.getMessage() for r in caplog.records)
+    question = QUESTIONS[0]
+    pcm, rate = read_wav(DEMO / question["file"])
+    heard = normalized(transcriber.transcribe(pcm, rate).text).split()
+    assert all(k in heard for k in question["keywords"])
+
+
 @pytest.mark.parametrize("question", QUESTIONS, ids=[q["file"] for q in QUESTIONS])
 def test_demo_question_is_read_back(whisper: WhisperTranscriber, question: dict) -> None:
     pcm, rate = read_wav(DEMO / question["file"])
