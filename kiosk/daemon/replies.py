@@ -1,9 +1,10 @@
 """What the live loop does with an utterance, a typed line or a phrase: the reply side.
 
 An utterance becomes a reply task: acoustic wake check (asleep: no «Аня», no STT) →
-(reload unloaded models) → STT (and who spoke) → the transcript's veto → the parent's
-limits → a turn. Short lines that are not turns (goodnight, the
-daily limit, "something went wrong") are spoken here too, holding the turn lock.
+the echo gate (Аня's own voice, asleep or awake) → (reload unloaded models) → STT (and
+who spoke) → the transcript's veto → the parent's limits → a turn. Short lines that are
+not turns (goodnight, the daily limit, "something went wrong") are spoken here too,
+holding the turn lock.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ class HearingCounts:
     vetoed: int = 0
     """Acoustic wakes the transcript overruled (another name, "мама", …)."""
     own_voice: int = 0
-    """Wakes in Аня's own voice coming back through the microphone (ignored)."""
+    """Utterances in Аня's own voice coming back through the microphone (dropped before STT)."""
     joined: int = 0
     """Utterances joined to the one before them (a pause taken for the end)."""
 
@@ -117,10 +118,16 @@ async def answer_utterance(live: LiveLoop, utterance: SpeechEnded) -> None:
                 counts.stt_skipped += 1
                 _LOGGER.debug("asleep, no wake word: STT skipped", extra={"stage": "listen"})
                 return
-            if is_own_voice(live, utterance):
-                counts.own_voice += 1
-                _LOGGER.info("ignored a wake word in Аня's own voice", extra={"stage": "listen"})
-                return
+        # Asleep, only a heard «Аня» gets this far; awake, any speech does, so the
+        # echo gate also guards the follow-up window (the tail of her reply).
+        if await asyncio.to_thread(is_own_voice, live, utterance):
+            counts.own_voice += 1
+            _LOGGER.info(
+                "ignored Аня's own voice (%s)",
+                "awake" if awake else "wake word",
+                extra={"stage": "listen"},
+            )
+            return
         await ensure_loaded(live)
         started = time.perf_counter()
         jobs: list[Any] = [
@@ -140,10 +147,6 @@ async def answer_utterance(live: LiveLoop, utterance: SpeechEnded) -> None:
     timer.add("stt", (time.perf_counter() - started) * 1000.0)
     if not acoustic:
         detection = live.wake.check(utterance, transcript.text)
-        if detection and is_own_voice(live, utterance):
-            counts.own_voice += 1
-            _LOGGER.info("ignored a wake word in Аня's own voice", extra={"stage": "listen"})
-            detection = None
     elif detection is not None and (
         veto := second_opinion(live, transcript.text, detection, utterance)
     ):

@@ -186,6 +186,7 @@ class EchoGate:
         *,
         min_correlation: float = 0.75,
         max_delay_ms: float = 400.0,
+        max_lead_ms: float = 90.0,
         reference_floor_dbfs: float = -55.0,
     ) -> None:
         """Configure the gate.
@@ -196,11 +197,14 @@ class EchoGate:
         scores ~0.87, the child speaking over it 0.5-0.67. A reference quieter
         than ``reference_floor_dbfs`` means the speaker was silent: never echo.
         No level rule, so the verdict does not depend on the volume or the
-        microphone gain.
+        microphone gain. The microphone may also seem up to ``max_lead_ms`` *ahead*
+        of the reference: where the reference sits on the capture clock is known to
+        a frame or two (queueing, the device's latency estimate), not exactly.
         """
         self.sample_rate = sample_rate
         self.min_correlation = min_correlation
         self.max_delay_ms = max_delay_ms
+        self.max_lead_ms = max_lead_ms
         self.reference_floor_dbfs = reference_floor_dbfs
 
     def judge(self, utterance_pcm: bytes, reference_pcm: bytes) -> EchoVerdict:
@@ -216,8 +220,12 @@ class EchoGate:
             return EchoVerdict(0.0, 0.0, excess, False)
         mic, ref = mic[:n], ref[:n]
         best, best_lag = -1.0, 0
-        for lag in range(min(n - 5, int(self.max_delay_ms / 10)) + 1):
-            corr = _correlation(mic[lag:], ref[: n - lag])
+        lead = min(n - 5, int(self.max_lead_ms / 10))
+        for lag in range(-lead, min(n - 5, int(self.max_delay_ms / 10)) + 1):
+            if lag >= 0:
+                corr = _correlation(mic[lag:], ref[: n - lag])
+            else:
+                corr = _correlation(mic[: n + lag], ref[-lag:])
             if corr > best:
                 best, best_lag = corr, lag
         return EchoVerdict(best, best_lag * 10.0, excess, best >= self.min_correlation)

@@ -248,3 +248,41 @@ def test_anyas_replies_do_not_barge_in_on_themselves_when_the_loop_lags(
     ).fetchall()
     assert len(replies) == 2 and not any("interrupted" in (r[1] or "") for r in replies), replies
     assert len(child_turns(running)) == 2  # and she did not answer her own echo
+
+
+def test_her_own_voice_in_the_follow_up_window_is_not_answered(
+    start_wake_live: Callable[..., Running], festival_wav: Any
+) -> None:
+    """Awake, speech needs no name: the echo gate must drop what comes back of her own
+    voice (here the whole raw echo handed over as one utterance, as a room whose echo
+    the canceller cannot remove would deliver it), and still let the child through."""
+    pytest.importorskip("livekit.rtc", reason="needs the livekit wheel (echo extra)")
+    from kiosk.daemon import frames
+    from kiosk.events import SpeechEnded
+    from kiosk.voice import make_synthesizer
+
+    running = start_wake_live(room=True, echo_cancellation=True)
+    live = running.live
+    assert live.echo is not None
+    line = "Я очень люблю рисовать котов и собак. А ещё я люблю петь весёлые песни."
+    synthesis = make_synthesizer(VoiceSettings()).synthesize(line)
+    audio = SpeechAudio(synthesis.pcm, synthesis.sample_rate, line, 0, synthesis.track)
+    start = running.call(lambda: (live.speaker.play(audio), live.echo.frames_processed)[1])
+    running.wait(lambda: running.mic._echo.size == 0, timeout=60)
+    time.sleep(0.5)
+    running.wait(running.idle, timeout=60)
+    turns_before = child_turns(running)
+    at = start * FRAME / RATE
+    end = at + audio.duration + 0.2
+    echo = SpeechEnded(live.echo.mic_between(at, end), RATE, at, end, end + 0.24)
+
+    running.call(live.wake_up, "test")  # the follow-up window is open
+    running.call(frames.answer, live, echo)
+    running.wait(settled(running), timeout=60)
+    assert live.hearing.own_voice == 1, live.hearing
+    assert live.hearing.transcribed == 0 and child_turns(running) == turns_before
+
+    # The child answering her in the same window is heard.
+    running.mic.say(speech(festival_wav(QUESTION)))
+    running.wait(lambda: live.turns == 1 and running.idle(), timeout=60)
+    assert "рисовать" in child_turns(running)[-1].lower()
