@@ -8,6 +8,7 @@ echo cancellation (livekit missing, or turned off) the loop is half-duplex: capt
 audio is discarded while Аня's voice plays. A finished utterance becomes a reply task
 (``kiosk.daemon.replies.answer_utterance``); speech that resumes within ``JOIN_S`` of
 its end, before Аня answers, cancels that task and the two parts are answered as one.
+Each frame also pings systemd's watchdog, unless a reply has hung (``watch_for_hang``).
 """
 
 from __future__ import annotations
@@ -20,18 +21,31 @@ import time
 from typing import TYPE_CHECKING
 
 from kiosk.daemon import replies
-from kiosk.events import AudioFrame, SpeechEnded, SpeechStarted, State
+from kiosk.events import AudioFrame, SpeechEnded, SpeechStarted, StageError, State
 from kiosk.listen.hearing import JOIN_S, join_utterances
 
 if TYPE_CHECKING:
     from kiosk.daemon.loop import LiveLoop
 
-__all__ = ["JOIN_S", "answer", "go_on_talking", "housekeeping", "listen", "on_frame"]
+__all__ = [
+    "HANG_NOTICE",
+    "JOIN_S",
+    "answer",
+    "go_on_talking",
+    "housekeeping",
+    "listen",
+    "on_frame",
+    "reply_running_s",
+    "watch_for_hang",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
 _POLICY_CHECK_S = 30.0
 """Seconds between checks of quiet hours and the daily limit for the status line."""
+
+HANG_NOTICE = "завис ответ: жду перезапуска"
+"""Status notice while a reply has run past ``daemon.hang_s`` and the pings have stopped."""
 
 
 async def listen(live: LiveLoop, loop: asyncio.AbstractEventLoop) -> None:
@@ -55,7 +69,7 @@ async def listen(live: LiveLoop, loop: asyncio.AbstractEventLoop) -> None:
     capture_thread.start()
     live.runner.set_state(State.SLEEPING, "start")
     while (frame := await frames.get()) is not None:
-        live.notifier.watchdog()
+        watch_for_hang(live)
         housekeeping(live)
         on_frame(live, frame)
     for event in live.endpointer.flush():
@@ -86,6 +100,45 @@ def housekeeping(live: LiveLoop) -> None:
         and now - live.last_activity >= live.idle_unload_s
     ):
         live.spawn(replies.unload_models(live))
+
+
+def reply_running_s(live: LiveLoop, now: float) -> float:
+    """Seconds the current reply (reply task or turn-lock holder) has run; 0 when none."""
+    starts = []
+    if live.reply_task is not None and not live.reply_task.done():
+        starts.append(live.reply_started)
+    if live.turn_lock.held_since is not None:
+        starts.append(live.turn_lock.held_since)
+    return now - min(starts) if starts else 0.0
+
+
+def watch_for_hang(live: LiveLoop) -> None:
+    """Ping systemd's watchdog unless a reply has run past ``daemon.hang_s``.
+
+    STT, the LLM and TTS run in worker threads that Python cannot cancel, so a stuck
+    model would keep the turn lock while this loop goes on: withholding the pings lets
+    systemd's ``WatchdogSec`` restart the daemon. A reply that ends after all resumes them.
+    """
+    limit = live.core.settings.daemon.hang_s
+    running = reply_running_s(live, time.monotonic())
+    hung = "hang" in live.notices
+    if running <= limit:
+        if hung:
+            _LOGGER.warning("the hung reply ended after all: watchdog pings resume")
+            live.set_notice("hang", None)
+        live.notifier.watchdog()
+        return
+    if hung:
+        return
+    _LOGGER.error(
+        "reply hung for %.0f s (daemon.hang_s %.0f): watchdog pings stop so systemd restarts us",
+        running,
+        limit,
+        extra={"stage": "daemon"},
+    )
+    message = f"ответ не закончился за {limit:.0f} с: жду перезапуска службы"
+    live.stats.add_error(StageError(stage="daemon", message=message))
+    live.set_notice("hang", HANG_NOTICE)
 
 
 def purge_if_due(live: LiveLoop, now: float) -> None:
@@ -176,4 +229,5 @@ def answer(live: LiveLoop, utterance: SpeechEnded) -> None:
         live.barge_in.reset()
     live.last_activity = time.monotonic()
     live.last_utterance = utterance
+    live.reply_started = time.monotonic()
     live.reply_task = asyncio.create_task(replies.answer_utterance(live, utterance))

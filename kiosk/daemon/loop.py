@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from kiosk.audio.resilient import LOST
 from kiosk.config import Settings
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from kiosk.brain import Brain, Persona
     from kiosk.daemon.assemble import Core
 
-__all__ = ["ERROR_FACE_S", "MIC_LOST_NOTICE", "STATUS_TEXT", "LiveLoop"]
+__all__ = ["ERROR_FACE_S", "MIC_LOST_NOTICE", "STATUS_TEXT", "LiveLoop", "TurnLock"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -52,6 +52,24 @@ ERROR_FACE_S = 3.0
 """Seconds the avatar shows the error face after a stage fails."""
 
 MIC_LOST_NOTICE = "микрофон отключён"
+
+
+class TurnLock(asyncio.Lock):
+    """The turn lock, remembering since when its holder has held it (for the hang watch)."""
+
+    held_since: float | None = None
+    """``time.monotonic()`` when the current holder took the lock; None while free."""
+
+    async def acquire(self) -> Literal[True]:
+        """Wait for the lock, then note the time."""
+        await super().acquire()
+        self.held_since = time.monotonic()
+        return True
+
+    def release(self) -> None:
+        """Free the lock for the next holder."""
+        self.held_since = None
+        super().release()
 
 
 class LiveLoop:
@@ -100,7 +118,7 @@ class LiveLoop:
         """Why the kiosk is not at its best, for the parent: key → Russian line."""
         if core.brain_notice:
             self.notices["brain"] = core.brain_notice
-        self.turn_lock = asyncio.Lock()
+        self.turn_lock = TurnLock()
         """Held by whatever drives the avatar's voice: a turn, a phrase, a swap of parts."""
         self.control: ControlServer | None = None
         self.control_ready = threading.Event()
@@ -125,6 +143,8 @@ class LiveLoop:
             self.speaker = EchoReferenceSpeaker(speaker, self.echo)
         self.reply_task: asyncio.Task[None] | None = None
         """The utterance being answered (STT → turn); cancelled by barge-in."""
+        self.reply_started = 0.0
+        """``time.monotonic()`` when ``reply_task`` began (for the hang watch)."""
         self.barged = False
         """Barge-in cancelled a reply: the next utterance is the child's, not our echo."""
         self.hearing = replies.HearingCounts()
