@@ -148,8 +148,9 @@ def test_asleep_speech_without_the_name_is_never_transcribed(
     assert live.wake.needs_transcript is False  # listen.wake_engine "auto" → the acoustic head
     for text in (QUESTION, "Таня, иди обедать.", "Мы ходили в зоопарк и видели жирафа."):
         running.mic.say(speech(festival_wav(text)))
-    running.wait(lambda: live.hearing.utterances >= 3 and settled(running)(), timeout=60)
-    assert live.hearing.transcribed == 0 and live.hearing.stt_skipped >= 3
+    # A sentence cut at a pause is joined and judged again: count the final verdicts.
+    running.wait(lambda: live.hearing.stt_skipped >= 3 and settled(running)(), timeout=90)
+    assert live.hearing.transcribed == 0
     assert child_turns(running) == [] and live.state == State.SLEEPING
 
     running.mic.say(speech(festival_wav("Аня, " + QUESTION.lower())))
