@@ -129,6 +129,7 @@ class Brain:
         # What memory may keep follows this persona's blocked topics and the safety level.
         self.memory.topics = persona.blocked_topics
         self.memory.level = settings.safety_level
+        self.memory.parent_alerts = settings.parent_alerts
         self.last_mood = "neutral"
         """The child's mood detected in the latest ``reply`` call."""
 
@@ -293,7 +294,8 @@ def _redirect(
 def _redirect_emotion(verdict: SafetyVerdict) -> str:
     if verdict.category == "persona":
         return "happy"
-    return "calm" if verdict.alert else "thinking"
+    # A worrying disclosure: Аня looks concerned (and kind) while she asks for an adult.
+    return "concern" if verdict.alert else "thinking"
 
 
 def _log_intervention(verdict: SafetyVerdict, side: str, *, parent_alerts: bool) -> None:

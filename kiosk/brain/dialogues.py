@@ -67,7 +67,8 @@ class _ExchangeFile(BaseModel):
     patterns: list[str] = []
     answers: list[str] = Field(min_length=1)
     emotion: (
-        Literal["neutral", "happy", "sad", "surprised", "thinking", "excited", "calm"] | None
+        Literal["neutral", "happy", "sad", "surprised", "thinking", "excited", "calm", "concern"]
+        | None
     ) = None
 
 

@@ -17,8 +17,11 @@ import re
 
 __all__ = ["EMOTIONS", "classify_emotion"]
 
-EMOTIONS = ("neutral", "happy", "sad", "surprised", "thinking", "excited", "calm")
-"""Every label the brain emits, and the avatar knows how to show."""
+EMOTIONS = ("neutral", "happy", "sad", "surprised", "thinking", "excited", "calm", "concern")
+"""Every label the brain emits, and the avatar knows how to show.
+
+``concern`` is Аня worried for the child: her answer to a disclosure (danger,
+self-harm, abuse, bullying) that asks the child to tell a trusted adult."""
 
 _KEYWORDS: dict[str, tuple[str, ...]] = {
     "happy": (
@@ -88,6 +91,15 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
         r"давай(?:те)? скорее",
         r"не терпится",
     ),
+    "concern": (
+        r"беспоко\w*",
+        r"тревож\w*",
+        r"волнуюсь за тебя",
+        r"переживаю за тебя",
+        r"береги себя",
+        r"будь осторожн\w*",
+        r"(?:скажи|расскажи) (?:об этом )?(?:маме|папе|взрослому)",
+    ),
     "calm": (
         r"спокойн\w*",
         r"тихо",
@@ -112,9 +124,10 @@ _EMOJI: dict[str, str] = {
     "thinking": "🤔🧐💭",
     "excited": "🎉🤩🚀✨⚡🥳🔥",
     "calm": "🌙😌💤🌿🕊",
+    "concern": "😟🥺😥",
 }
 
-_TIE_ORDER = ("sad", "surprised", "excited", "happy", "thinking", "calm")
+_TIE_ORDER = ("sad", "concern", "surprised", "excited", "happy", "thinking", "calm")
 
 # Negations cancel the cue that follows them ("не грусти"), except in the calm cues
 # that are built from a negation themselves ("не волнуйся").

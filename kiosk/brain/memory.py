@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from kiosk.brain.base import ChatMessage, GenerationOptions, LLMEngine
 from kiosk.brain.facts import CATEGORY_PRIORITY, ExtractedFact, extract_facts
 from kiosk.brain.morph import content_keys, key_of
+from kiosk.brain.sadness import SADNESS_ALERT, watch_sadness
 from kiosk.brain.safety import ALERT_CATEGORIES, SafetyLevel, check_output
 
 if TYPE_CHECKING:
@@ -79,8 +80,11 @@ def _keys(text: str) -> set[str]:
 
 
 def _flagged(safety: str) -> bool:
-    """Whether a stored safety verdict is a flag (``"ok;interrupted"`` is not)."""
-    return safety.split(";", 1)[0] not in ("ok", "")
+    """Whether a stored safety verdict is a flag (``"ok;interrupted"`` is not).
+
+    The sadness alert is not: the exchange was fine, and the summary should keep it.
+    """
+    return safety.split(";", 1)[0] not in ("ok", "", SADNESS_ALERT)
 
 
 def summarisable_turns(turns: Sequence[Turn]) -> list[Turn]:
@@ -206,6 +210,8 @@ class Memory:
         """Blocked topics: LLM facts and summaries about them are not stored."""
         self.level: SafetyLevel = level
         """Safety level the stored LLM text is checked at."""
+        self.parent_alerts = True
+        """Record the persistent-sadness alert (``brain.parent_alerts``)."""
         self.budget_tokens = budget_tokens
         self.summary_chars = summary_chars
         self.history_turns = history_turns
@@ -278,14 +284,17 @@ class Memory:
     def after_turn(
         self, store: Store, conversation_id: int, turn_id: int, text: str, safety: str = "ok"
     ) -> list[int]:
-        """Everything memory does after a stored child turn: learn, then summarise.
+        """Everything memory does after a stored child turn: learn, watch the mood, summarise.
 
         Nothing is learnt from words the safety check redirected (personal data, a
         jailbreak, rude or adult words), except disclosures (``ALERT_CATEGORIES``),
-        whose worries the parent should see. Blocking (an LLM summary takes a while):
-        run it in a thread.
+        whose worries the parent should see. A turn that starts a streak of sadness
+        marks Аня's stored reply with the parent alert (``kiosk.brain.sadness``).
+        Blocking (an LLM summary takes a while): run it in a thread.
         """
         ids = self.learn(store, turn_id, text) if safety in _LEARN_FROM else []
+        if self.parent_alerts:
+            watch_sadness(store, turn_id)
         self.update_summary(store, conversation_id)
         return ids
 

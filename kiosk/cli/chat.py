@@ -29,6 +29,7 @@ EMOTION_EMOJI: dict[str, str] = {
     "thinking": "🤔",
     "excited": "🤩",
     "calm": "😌",
+    "concern": "😟",
 }
 """Emoji shown after a reply for each emotion label; ``neutral`` (and unknown) shows none."""
 

@@ -128,6 +128,8 @@ class TurnRunner:
         self._child_name = child_name
         self._history_turns = history_turns
         self._on_state = on_state
+        # The parent's privacy choice governs every turn, fact and summary written below.
+        store.keep_personal_data = brain.settings.keep_personal_data
         self.conversation_id = store.start_conversation(persona_id, source=source)
 
     # --- state -------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlite_utils import Database
 from kiosk.errors import StoreError
 from kiosk.store.connection import HINT_WRITE, open_database
 from kiosk.store.records import RecordNotFound
+from kiosk.store.scrub import scrub_personal_data
 
 __all__ = ["CONVERSATIONS_SQL", "StoreBase", "dump_json", "locked"]
 
@@ -57,19 +58,27 @@ def dump_json(value: Any) -> str:
 class StoreBase:
     """One SQLite connection behind a lock; the parts of ``Store`` inherit it."""
 
-    def __init__(self, db: Database, path: Path, schema_version: int) -> None:
+    def __init__(
+        self, db: Database, path: Path, schema_version: int, *, keep_personal_data: bool = False
+    ) -> None:
         self._db: Database | None = db
         self._lock = threading.RLock()
         self.path = path
         """The database file."""
         self.schema_version = schema_version
         """Schema version of the open database (``LATEST_VERSION`` after migrations)."""
+        self.keep_personal_data = keep_personal_data
+        """Store the conversation's phones, addresses, e-mails as said; False (the default,
+        like ``brain.keep_personal_data``): turns, learnt facts and summaries are written
+        with them masked ("[телефон]"). Facts the parent types are written as typed."""
 
     # --- opening and closing ------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path | str) -> Self:
+    def open(cls, path: Path | str, *, keep_personal_data: bool = False) -> Self:
         """Open (or create) the database at ``path`` and bring its schema up to date.
+
+        ``keep_personal_data``: see the attribute of that name (privacy by default).
 
         Raises ``StoreError`` when the file cannot be created or written, is not a
         SQLite database (the file is left alone), or was made by a newer kiosk (the
@@ -77,7 +86,7 @@ class StoreBase:
         """
         path = Path(path).expanduser()
         db, version = open_database(path)
-        return cls(db, path, version)
+        return cls(db, path, version, keep_personal_data=keep_personal_data)
 
     def close(self) -> None:
         """Close the database (idempotent)."""
@@ -103,6 +112,10 @@ class StoreBase:
         if self._db is None:
             raise StoreError(f"База {self.path} уже закрыта", "это ошибка программы")
         return self._db
+
+    def _stored_text(self, text: str) -> str:
+        """``text`` as the conversation history may keep it (personal data masked)."""
+        return text if self.keep_personal_data else scrub_personal_data(text)
 
     def _rows(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
         return list(self.db.query(sql, params))

@@ -13,7 +13,14 @@ from kiosk.errors import StoreError
 from kiosk.store.base import CONVERSATIONS_SQL, dump_json, locked
 from kiosk.store.facts import FactsMixin
 from kiosk.store.privacy import PrivacyMixin
-from kiosk.store.records import ROLES, Conversation, Turn, format_time, utc_now
+from kiosk.store.records import (
+    ROLES,
+    Conversation,
+    RecordNotFound,
+    Turn,
+    format_time,
+    utc_now,
+)
 from kiosk.store.search import fts_query
 
 __all__ = ["Store"]
@@ -85,7 +92,8 @@ class Store(FactsMixin, PrivacyMixin):
         """Store one turn and commit it at once; returns its id.
 
         ``speaker`` is the speaker recogniser's tag (``child``, ``parent``,
-        ``unknown``); None when it did not run.
+        ``unknown``); None when it did not run. Personal data in ``text`` is masked
+        unless ``keep_personal_data`` is set.
         """
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}, not {role!r}")
@@ -96,7 +104,7 @@ class Store(FactsMixin, PrivacyMixin):
                 [
                     conversation_id,
                     role,
-                    text,
+                    self._stored_text(text),
                     emotion,
                     safety,
                     source,
@@ -121,12 +129,59 @@ class Store(FactsMixin, PrivacyMixin):
         return [Turn.from_row(r) for r in rows]
 
     @locked
-    def recent_turns(self, limit: int = 20, conversation_id: int | None = None) -> list[Turn]:
-        """The last ``limit`` turns (of one conversation, or of all), oldest first."""
-        where = "WHERE conversation_id = ?" if conversation_id is not None else ""
-        params = [conversation_id] if conversation_id is not None else []
+    def recent_turns(
+        self,
+        limit: int = 20,
+        conversation_id: int | None = None,
+        *,
+        role: str | None = None,
+        through_turn_id: int | None = None,
+    ) -> list[Turn]:
+        """The last ``limit`` turns (of one conversation, or of all), oldest first.
+
+        ``role`` keeps one speaker's turns; ``through_turn_id`` ignores later turns.
+        """
+        clauses: list[str] = []
+        params: list[Any] = []
+        for clause, value in (
+            ("conversation_id = ?", conversation_id),
+            ("role = ?", role),
+            ("id <= ?", through_turn_id),
+        ):
+            if value is not None:
+                clauses.append(clause)
+                params.append(value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._rows(f"SELECT * FROM turns {where} ORDER BY id DESC LIMIT ?", [*params, limit])
         return [Turn.from_row(r) for r in reversed(rows)]
+
+    @locked
+    def reply_to(self, turn_id: int) -> Turn | None:
+        """Аня's turn right after turn ``turn_id`` in its conversation, or None."""
+        rows = self._rows(
+            "SELECT * FROM turns WHERE conversation_id = (SELECT conversation_id FROM turns"
+            " WHERE id = ?) AND id > ? ORDER BY id LIMIT 1",
+            [turn_id, turn_id],
+        )
+        return Turn.from_row(rows[0]) if rows and rows[0]["role"] == "avatar" else None
+
+    @locked
+    def flag_turn(self, turn_id: int, category: str) -> bool:
+        """Set the safety verdict of an unflagged turn to ``category`` (an alert kind).
+
+        Flags such as ``;interrupted`` are kept. A turn the safety check already
+        flagged keeps its verdict (it is an alert already). Returns whether it changed.
+        """
+        row = self.db.execute("SELECT safety FROM turns WHERE id = ?", [turn_id]).fetchone()
+        if row is None:
+            raise RecordNotFound(f"Реплики №{turn_id} нет в базе", "это ошибка программы")
+        verdict, sep, flags = str(row[0]).partition(";")
+        if verdict not in ("ok", ""):
+            return False
+        self.db.execute(
+            "UPDATE turns SET safety = ? WHERE id = ?", [f"{category}{sep}{flags}", turn_id]
+        )
+        return True
 
     @locked
     def search_turns(self, query: str, limit: int = 50) -> list[Turn]:
@@ -147,14 +202,17 @@ class Store(FactsMixin, PrivacyMixin):
     def set_conversation_summary(
         self, conversation_id: int, summary: str, through_turn_id: int = 0
     ) -> None:
-        """Store the rolling summary of a conversation up to turn ``through_turn_id``."""
+        """Store the rolling summary of a conversation up to turn ``through_turn_id``.
+
+        Personal data in ``summary`` is masked unless ``keep_personal_data`` is set.
+        """
         self._conversation_row(conversation_id)
         self.db.execute(
             "INSERT INTO conversation_summaries (conversation_id, summary, through_turn_id,"
             " updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (conversation_id) DO UPDATE SET"
             " summary = excluded.summary, through_turn_id = excluded.through_turn_id,"
             " updated_at = excluded.updated_at",
-            [conversation_id, summary.strip(), through_turn_id, utc_now()],
+            [conversation_id, self._stored_text(summary.strip()), through_turn_id, utc_now()],
         )
 
     @locked

@@ -156,9 +156,12 @@ class FactsMixin(StoreBase):
         the old statement), keeps the higher priority plus ``bump`` (capped at 1),
         counts one more mention and becomes the most recent. A pinned fact stays
         pinned; a fact the parent told Аня to forget is left forgotten and unchanged.
-        Returns ``(fact id, created)``.
+        These are facts learnt from the child's words: personal data in ``text`` and
+        ``key`` is masked unless ``keep_personal_data`` is set (``add_fact``, the
+        parent's own, writes text as given). Returns ``(fact id, created)``.
         """
-        text = _check_fact_text(text)
+        text = _check_fact_text(self._stored_text(text))
+        key = self._stored_text(key)
         priority = _check_priority(priority)
         existing = self.fact_by_key(key)
         now = utc_now()

@@ -15,6 +15,7 @@ EMOTION_SPEED: dict[str, float] = {
     "surprised": 1.05,
     "sad": 0.9,
     "calm": 0.95,
+    "concern": 0.93,
     "sleepy": 0.88,
     "tired": 0.9,
 }

@@ -30,6 +30,7 @@ EMOTION_PROSODY: dict[str, tuple[int, float]] = {
     "surprised": (10, 1.0),
     "sad": (-8, 0.88),
     "calm": (-4, 0.93),
+    "concern": (-3, 0.92),
     "sleepy": (-6, 0.85),
 }
 """Emotion → (pitch change 0..99 scale, speed factor); others speak neutrally."""

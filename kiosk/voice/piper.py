@@ -40,6 +40,7 @@ EMOTION_LENGTH: dict[str, float] = {
     "surprised": 0.92,
     "sad": 1.12,
     "calm": 1.06,
+    "concern": 1.08,
     "tired": 1.12,
 }
 """Phoneme length factor per emotion (Piper has no pitch control; < 1 is faster)."""

@@ -18,7 +18,7 @@ import pytest
 DIALOGUES_DIR = Path(__file__).resolve().parents[2] / "content" / "dialogues"
 FILES = sorted(DIALOGUES_DIR.glob("*.toml"))
 
-EMOTIONS = {"neutral", "happy", "sad", "surprised", "thinking", "excited", "calm"}
+EMOTIONS = {"neutral", "happy", "sad", "surprised", "thinking", "excited", "calm", "concern"}
 PLACEHOLDERS = {"name", "age"}
 MAX_ANSWER_CHARS = 240
 MIN_EXCHANGES = 300

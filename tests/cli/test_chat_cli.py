@@ -188,7 +188,7 @@ def test_disclosure_is_answered_warmly_and_the_parent_sees_the_alert(
     answer = chat("--once", text, "--json")
     assert answer["safety"] == kind
     assert "взрослому, которому ты доверяешь" in answer["reply"]
-    assert answer["emotion"] == "calm"
+    assert answer["emotion"] == "concern"
     if kind == "self_harm":
         assert "8-800-2000-122" in answer["reply"]
     with Store.open(kiosk_env.database) as store:

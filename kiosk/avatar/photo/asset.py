@@ -85,6 +85,7 @@ EMOTION_FACES: dict[str, tuple[str, str]] = {
     "surprised": ("neutral", "raised"),
     "thinking": ("neutral", "neutral"),
     "calm": ("neutral", "neutral"),
+    "concern": ("neutral", "raised"),
 }
 """Emotion label (``kiosk.brain.emotion``) → (mouth variant, brow variant)."""
 
