@@ -6,7 +6,7 @@ import pytest
 
 from kiosk.config import VoiceSettings
 from kiosk.events import LipSyncTrack
-from kiosk.voice import make_synthesizer, speak
+from kiosk.voice import make_synthesizer, speak, uncached
 from kiosk.voice.base import Synthesis
 from kiosk.voice.espeak import EspeakSynthesizer
 from kiosk.voice.festival import FestivalSynthesizer
@@ -46,10 +46,10 @@ def test_speak_with_espeak_returns_audio():
 
 
 def test_make_synthesizer_picks_the_configured_engine():
-    espeak = make_synthesizer(VoiceSettings(voice="ru", rate_wpm=200, pitch=40))
+    espeak = uncached(make_synthesizer(VoiceSettings(voice="ru", rate_wpm=200, pitch=40)))
     assert isinstance(espeak, EspeakSynthesizer)
     assert (espeak.name, espeak.rate_wpm, espeak.pitch) == ("espeak:ru", 200, 40)
-    festival = make_synthesizer(VoiceSettings(engine="festival"))
+    festival = uncached(make_synthesizer(VoiceSettings(engine="festival")))
     assert isinstance(festival, FestivalSynthesizer)
     assert festival.name == "festival:msu_ru_nsh_clunits"
     named = make_synthesizer(VoiceSettings(engine="festival", voice="kal_diphone"))

@@ -17,7 +17,7 @@ from kiosk.cli import main  # noqa: E402
 from kiosk.config import VoiceSettings  # noqa: E402
 from kiosk.errors import ConfigError, ModelCorrupt, ModelMissing  # noqa: E402
 from kiosk.paths import Paths  # noqa: E402
-from kiosk.voice import make_synthesizer, speak  # noqa: E402
+from kiosk.voice import make_synthesizer, speak, uncached  # noqa: E402
 from kiosk.voice.engines import engine_status  # noqa: E402
 from kiosk.voice.trained import (  # noqa: E402
     TrainedSynthesizer,
@@ -52,7 +52,7 @@ def data_dir(
 
 @pytest.fixture(scope="module")
 def synth(data_dir: Path) -> TrainedSynthesizer:
-    made = make_synthesizer(VoiceSettings(engine="trained"), _paths(data_dir))
+    made = uncached(make_synthesizer(VoiceSettings(engine="trained"), _paths(data_dir)))
     assert isinstance(made, TrainedSynthesizer)
     return made
 
