@@ -1,4 +1,4 @@
-"""An avatar's contact sheet (states, mouths, emotions, blinks, gaze); a clip's frame strip.
+"""An avatar's contact sheet (states, mouths, emotions, sounds, blinks, gaze); a clip's strip.
 
 ``kiosk avatar preview --sheet`` and ``--strip`` write these; ``docs/photo-avatar.png``
 is one. A photo asset that was enhanced gets a first row comparing the face as it
@@ -47,6 +47,13 @@ SHEET_ROWS: list[list[tuple[str, FacePose]]] = [
         ("удивление", FacePose(state=_TALK, emotion="surprised", mouth_open=0.45)),
         ("восторг", FacePose(state=_TALK, emotion="excited", mouth_open=0.6)),
         ("задумчивость", FacePose(state=State.THINKING, emotion="thinking")),
+    ],
+    [
+        ("тревога", FacePose(state=_TALK, emotion="concern")),
+        ("звук А", FacePose(state=_TALK, mouth_open=1.0, viseme="A")),
+        ("звук О", FacePose(state=_TALK, mouth_open=0.75, viseme="O")),
+        ("звук У", FacePose(state=_TALK, mouth_open=0.45, viseme="U")),
+        ("звук М", FacePose(state=_TALK, mouth_open=0.1, viseme="MBP")),
     ],
     [
         ("моргание", FacePose(state=_LOOK, eyes_open=0.0)),

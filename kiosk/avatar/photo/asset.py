@@ -3,11 +3,12 @@
 ``<avatars_dir>/<name>/`` holds ``asset.toml`` (version, source sha256, consent,
 created, geometry), ``base.png`` (the aligned face on a canvas a little larger
 than the frame, so the head can move), ``mesh.npz`` (478 landmarks and the
-triangles) and ``frames.npz`` (mouth patches per variant × openness, eye patches
-per brow variant × openness, open eyes per brow variant × gaze step, with their
-boxes), and for an enhanced face ``before.png`` (the plain bicubic canvas, for
-comparison on the contact sheet). Version 1 assets (no gaze patches) still load;
-their eyes do not move.
+triangles) and ``frames.npz`` (mouth patches per variant × openness — the emotion
+mouths and the rounded and pressed viseme mouths —, eye patches per brow variant ×
+openness, open eyes per brow variant × gaze step, with their boxes), and for an
+enhanced face ``before.png`` (the plain bicubic canvas, for comparison on the contact
+sheet). Version 1 assets (no gaze patches) still load; their eyes do not move; v1 and
+v2 assets (no viseme, worried or concerned patches) show neutral ones instead.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from kiosk.avatar.photo.shapes import MouthShape
 from kiosk.avatar.photo.warp import Box
 from kiosk.errors import ModelCorrupt, ModelMissing
 
@@ -39,6 +41,7 @@ __all__ = [
     "MARGIN",
     "MOUTH_LEVELS",
     "MOUTH_VARIANTS",
+    "VISEME_MOUTHS",
     "PhotoAsset",
     "asset_dir",
     "list_assets",
@@ -48,10 +51,11 @@ __all__ = [
 
 _LOGGER = logging.getLogger(__name__)
 
-ASSET_VERSION = 2
+ASSET_VERSION = 3
 """Bumped when the folder layout changes; older assets must be prepared again."""
-_READABLE = (1, ASSET_VERSION)
-"""Versions ``load_asset`` accepts (v1 lacks the gaze patches)."""
+_READABLE = (1, 2, ASSET_VERSION)
+"""Versions ``load_asset`` accepts (v1 lacks the gaze patches, v1 and v2 the viseme and
+worried mouths and brows)."""
 FRAME = 512
 """Side of the rendered frame the asset is made for, pixels."""
 MARGIN = 16
@@ -61,10 +65,28 @@ MOUTH_LEVELS = 9
 """Mouth openness steps 0..1 (the renderer blends neighbours)."""
 EYE_LEVELS = 5
 """Eye openness steps 0 (shut) .. 1 (open)."""
-MOUTH_VARIANTS: dict[str, float] = {"neutral": 0.0, "happy": 1.0, "sad": -0.8}
-"""Mouth variant → corner lift (-1 down .. 1 up)."""
-BROW_VARIANTS: dict[str, float] = {"neutral": 0.0, "raised": 1.0}
-"""Brow variant → raise (0..1)."""
+MOUTH_VARIANTS: dict[str, MouthShape] = {
+    "neutral": MouthShape(),
+    "happy": MouthShape(corners=1.0),
+    "sad": MouthShape(corners=-1.0, closed=1.0),
+    "concern": MouthShape(corners=-0.55, closed=0.8),
+    "O": MouthShape(closed=1.0, width=0.55, opening=1.3, rounded=1.0),
+    "U": MouthShape(closed=1.0, width=0.45, opening=1.4, rounded=1.0),
+    "MBP": MouthShape(closed=1.0, opening=0.25, pressed=1.0),
+}
+"""Mouth patch sets: emotion mouths, then the viseme mouths of ``VISEME_MOUTHS``."""
+VISEME_MOUTHS = frozenset({"O", "U", "MBP"})
+"""Viseme labels (``kiosk.voice.lipsync.VISEMES``) with a mouth set of their own: rounded
+"О"/"У" and pressed "М"/"Б"/"П". Other visemes open the emotion's mouth."""
+_CORE_MOUTHS = frozenset({"neutral", "happy", "sad"})
+"""Mouth sets every readable asset has (version 2 lacks the rest; they fall back)."""
+BROW_VARIANTS: dict[str, tuple[float, float]] = {
+    "neutral": (0.0, 0.0),
+    "raised": (1.0, 0.0),
+    "worried": (0.0, 1.0),
+    "concerned": (0.0, 0.55),
+}
+"""Brow variant → (raise of the whole brows, raise of their inner ends), each 0..1."""
 GAZE_STEPS: tuple[tuple[float, float], ...] = (
     (-1.0, 0.0),
     (-0.5, 0.0),
@@ -81,13 +103,15 @@ EMOTION_FACES: dict[str, tuple[str, str]] = {
     "neutral": ("neutral", "neutral"),
     "happy": ("happy", "neutral"),
     "excited": ("happy", "raised"),
-    "sad": ("sad", "neutral"),
+    "sad": ("sad", "worried"),
     "surprised": ("neutral", "raised"),
     "thinking": ("neutral", "neutral"),
     "calm": ("neutral", "neutral"),
-    "concern": ("neutral", "raised"),
+    "concern": ("concern", "concerned"),
 }
-"""Emotion label (``kiosk.brain.emotion``) → (mouth variant, brow variant)."""
+"""Emotion label (``kiosk.brain.emotion``) → (mouth variant, brow variant).
+
+An older asset without a variant shows the neutral one instead."""
 
 _PREPARE_HINT = "подготовьте аватар заново: kiosk avatar prepare ФОТО --name ИМЯ"
 
@@ -224,7 +248,7 @@ def load_asset(folder: Path) -> PhotoAsset:
             eye_box = _box(frames["eye_box"])
     except (OSError, ValueError, KeyError, tomllib.TOMLDecodeError) as exc:
         raise ModelCorrupt(f"Файлы аватара {folder.name} повреждены: {exc}", _PREPARE_HINT) from exc
-    if base.shape != (CANVAS, CANVAS, 3) or set(mouths) != set(MOUTH_VARIANTS):
+    if base.shape != (CANVAS, CANVAS, 3) or not _CORE_MOUTHS <= set(mouths):
         raise ModelCorrupt(f"Файлы аватара {folder.name} неполные", _PREPARE_HINT)
     return PhotoAsset(
         name=str(meta.get("name", folder.name)),

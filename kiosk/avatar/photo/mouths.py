@@ -1,6 +1,7 @@
 """The mouth patches of a photo asset: one warped and painted patch per shape and level.
 
-The lips move with the mesh (``shapes.mouth_moved``); the opening gets a painted
+The lips move with the mesh (``shapes.mouth_moved``), one set per ``MouthShape``
+(emotions, rounded and pressed visemes); the opening gets a painted
 interior, or the photo's own teeth where they show; a black-and-white photo keeps
 a grey mouth.
 """
@@ -19,9 +20,11 @@ from kiosk.avatar.photo.warp import Box, warp_mesh
 __all__ = [
     "STILL_PX",
     "is_grey_photo",
+    "lip_colour",
     "mouth_patches",
     "mouth_targets",
     "own_teeth_mask",
+    "paint_seam",
     "settled",
 ]
 
@@ -42,8 +45,8 @@ def mouth_targets(face: np.ndarray) -> dict[tuple[str, int], np.ndarray]:
     """Moved face landmarks per (mouth variant, openness level index)."""
     levels = np.linspace(0.0, 1.0, MOUTH_LEVELS)
     return {
-        (v, i): mouth_moved(face, float(level), corners)
-        for v, corners in MOUTH_VARIANTS.items()
+        (v, i): mouth_moved(face, float(level), shape)
+        for v, shape in MOUTH_VARIANTS.items()
         for i, level in enumerate(levels)
     }
 
@@ -68,6 +71,52 @@ def own_teeth_mask(image: np.ndarray, face: np.ndarray) -> np.ndarray | None:
     if colour.mean() < 140 or colour.max() - colour.min() > 70:  # lips or tongue, not teeth
         return None
     return cv2.erode(mask, np.ones((3, 3), np.uint8))
+
+
+def lip_colour(image: np.ndarray, face: np.ndarray) -> tuple[float, float, float]:
+    """Median RGB of the upper lip (between its outer and inner edge) in ``image``."""
+    import cv2
+
+    band = np.vstack([face[list(lm.LIP_OUTER_UPPER)], face[list(lm.LIP_INNER_UPPER)][::-1]])
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(band).astype(np.int32)], 255)
+    pixels = image[mask > 0]
+    if len(pixels) < 10:
+        return (150.0, 90.0, 90.0)
+    r, g, b = np.median(pixels, axis=0)
+    return (float(r), float(g), float(b))
+
+
+def paint_seam(
+    region: np.ndarray,
+    pts: np.ndarray,
+    origin: tuple[int, int],
+    lip_rgb: tuple[float, float, float],
+    strength: float,
+) -> np.ndarray:
+    """A closed mouth's line: lip colour over the seam where the lips were brought together.
+
+    Closing squeezes the photo's teeth and the dark corners of a smile into a thin,
+    ragged seam; a soft band of lip colour with a darker line in it hides them.
+    """
+    import cv2
+
+    if strength <= 0.0:
+        return region
+    seam = (pts[list(lm.LIP_INNER_UPPER)] + pts[list(lm.LIP_INNER_LOWER)]) / 2 - origin
+    width = float(np.linalg.norm(pts[lm.MOUTH_LEFT] - pts[lm.MOUTH_RIGHT]))
+    line = [np.round(seam * 16).astype(np.int32)]
+    band = np.zeros(region.shape[:2], np.uint8)
+    cv2.polylines(band, line, False, 255, max(2, round(width / 22)), cv2.LINE_AA, shift=4)
+    core = np.zeros(region.shape[:2], np.uint8)
+    cv2.polylines(core, line, False, 255, 1, cv2.LINE_AA, shift=4)
+    out = region.astype(np.float32)
+    lip = np.array(lip_rgb, np.float32)
+    for mask, colour, alpha in ((band, lip, 0.9), (core, lip * 0.5, 0.75)):
+        a = cv2.GaussianBlur(mask, (3, 3), 0).astype(np.float32)[..., None]
+        a *= np.float32(alpha * strength / 255)
+        out = out * (1 - a) + colour * a
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
 def is_grey_photo(image: np.ndarray, face: np.ndarray) -> bool:
@@ -97,8 +146,10 @@ def mouth_patches(
     own = own_teeth_mask(image, face)
     teeth = None if own is not None else PAINTED_TEETH
     grey = is_grey_photo(image, face)
+    lips = lip_colour(image, face)
     for (variant, i), moved in targets.items():
         patch = warp_mesh(image, src, settled(src, moved), triangles, box)
+        patch = paint_seam(patch, moved, box[:2], lips, MOUTH_VARIANTS[variant].closed)
         kept = None
         if own is not None:
             lip = mouth_moved(face, float(levels[i]), MOUTH_VARIANTS[variant], jaw=False)

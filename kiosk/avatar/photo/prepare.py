@@ -211,7 +211,7 @@ def build_asset(
     mouth_dst = mouth_targets(face)
     eye_open = np.linspace(0.0, 1.0, EYE_LEVELS)
     eye_dst = {
-        (v, i): eyes_moved(brows_moved(face, lift), 1.0 - float(openness))
+        (v, i): eyes_moved(brows_moved(face, *lift), 1.0 - float(openness))
         for v, lift in BROW_VARIANTS.items()
         for i, openness in enumerate(eye_open)
     }
@@ -253,7 +253,11 @@ def build_asset(
 
 
 def _gaze_patches(
-    image: np.ndarray, face: np.ndarray, lift: float, open_eyes: np.ndarray, box: Box
+    image: np.ndarray,
+    face: np.ndarray,
+    lift: tuple[float, float],
+    open_eyes: np.ndarray,
+    box: Box,
 ) -> np.ndarray:
     """Open-eye patches of ``box`` with the irises moved to each of ``GAZE_STEPS``.
 
@@ -272,7 +276,7 @@ def _gaze_patches(
         lm.IRIS_LEFT_RING[3],
     }
     keep = [i for i in range(len(face)) if i not in lids]
-    pts = brows_moved(face, lift)[keep]
+    pts = brows_moved(face, *lift)[keep]
     step = GAZE_IRIS_SHIFT * iris_radius(face)
     src = np.vstack([pts, _anchors(face)])
     triangles = triangulate(src, CANVAS, CANVAS)

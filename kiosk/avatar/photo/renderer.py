@@ -1,7 +1,8 @@
 """``PhotoFace``: the prepared photo, animated by blitting precomputed patches.
 
 A frame is the canvas (shifted for head motion), the eye patch and the mouth
-patch for the pose (the two nearest openness steps blended with surface alpha),
+patch for the pose (the emotion's mouth, or the viseme's when it has one of its
+own; the two nearest openness steps blended with surface alpha),
 a night veil when asleep and the state badge. Equal poses at equal times give
 identical pixels.
 """
@@ -25,6 +26,7 @@ from kiosk.avatar.photo.asset import (
     GAZE_STEPS,
     MARGIN,
     MOUTH_LEVELS,
+    VISEME_MOUTHS,
     PhotoAsset,
     load_asset,
 )
@@ -137,6 +139,11 @@ class PhotoFace:
         """The photo with the eyes and the mouth of ``pose``, its canvas corner at (ox, oy)."""
         target.blit(self._base, (ox, oy))
         mouth_variant, brow_variant = EMOTION_FACES.get(pose.emotion, ("neutral", "neutral"))
+        if pose.viseme in VISEME_MOUTHS:  # rounded and pressed lips win over the emotion's
+            mouth_variant = pose.viseme
+        mouths = self._mouths.get(mouth_variant) or self._mouths["neutral"]
+        if brow_variant not in self._eyes:  # an older asset
+            brow_variant = "neutral"
         eyes = _clamp(pose.eyes_open, 0.0, 1.0)
         if pose.state is State.SLEEPING:
             eyes = min(eyes, SLEEP_EYES)
@@ -145,9 +152,7 @@ class PhotoFace:
             patches = [*patches[:-1], self._look(brow_variant, pose.gaze_x, pose.gaze_y)]
         self._blend(target, patches, eyes, EYE_LEVELS, self._eye_at, ox, oy)
         mouth = _clamp(pose.mouth_open, 0.0, 1.0)
-        self._blend(
-            target, self._mouths[mouth_variant], mouth, MOUTH_LEVELS, self._mouth_at, ox, oy
-        )
+        self._blend(target, mouths, mouth, MOUTH_LEVELS, self._mouth_at, ox, oy)
 
     def _look(self, brow: str, gaze_x: float, gaze_y: float) -> pygame.Surface:
         """The open eyes looking at (``gaze_x``, ``gaze_y``) from the viewer's point of view.
