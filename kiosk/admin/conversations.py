@@ -18,7 +18,7 @@ from kiosk.admin.dialogs import ConfirmDialog
 from kiosk.admin.i18n import tr
 from kiosk.store.records import Conversation, Turn
 
-__all__ = ["ConversationsPane", "format_turn"]
+__all__ = ["EMOTION_MARKS", "ConversationsPane", "format_turn"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -29,8 +29,9 @@ EMOTION_MARKS = {
     "thinking": "🤔",
     "excited": "🤩",
     "calm": "😌",
-    "neutral": "",
+    "concern": "😟",
 }
+"""An emoji for each of Аня's emotions but neutral, shown before its name."""
 
 
 def format_turn(turn: Turn, with_date: bool = False) -> str:
@@ -41,7 +42,8 @@ def format_turn(turn: Turn, with_date: bool = False) -> str:
     colour = {"child": "$accent", "avatar": "$success", "parent": "$warning"}.get(turn.role, "")
     mark = ""
     if turn.role == "avatar" and turn.emotion != "neutral":
-        mark = f" {EMOTION_MARKS.get(turn.emotion, '')}[dim]{escape(turn.emotion)}[/]"
+        name = tr(data.EMOTION_NAMES.get(turn.emotion, turn.emotion))
+        mark = f" {EMOTION_MARKS.get(turn.emotion, '')}[dim]{escape(name)}[/]"
     line = f"[dim]{when}[/] [b {colour}]{who}[/]{mark}: {escape(turn.text)}"
     category = data.safety_category(turn.safety)
     if category != "ok":

@@ -31,6 +31,7 @@ __all__ = [
     "prompt_preview",
     "quiet_hours_active",
     "safety_alerts",
+    "EMOTION_NAMES",
     "ROLE_NAMES",
     "local",
     "safety_category",
@@ -44,6 +45,17 @@ ALERTS_READ_KEY = "admin.alerts_read_up_to"
 """Settings-history key: the last avatar turn id whose alert the parent has read."""
 
 ROLE_NAMES = {"child": "Ребёнок", "avatar": "Аня", "parent": "Родитель"}
+
+EMOTION_NAMES = {
+    "happy": "радость",
+    "sad": "грусть",
+    "surprised": "удивление",
+    "thinking": "раздумье",
+    "excited": "восторг",
+    "calm": "спокойствие",
+    "concern": "беспокойство",
+}
+"""Russian names of the brain's emotion labels (``kiosk.brain.emotion.EMOTIONS``) but neutral."""
 
 
 def safety_category(safety: str) -> str:
@@ -220,7 +232,7 @@ def transcript_markdown(store: Store, conversation: Conversation) -> str:
         who = ROLE_NAMES.get(turn.role, turn.role)
         extra = []
         if turn.role == "avatar" and turn.emotion != "neutral":
-            extra.append(turn.emotion)
+            extra.append(EMOTION_NAMES.get(turn.emotion, turn.emotion))
         category = safety_category(turn.safety)
         if category != "ok":
             extra.append(f"⚠ безопасность: {category}")

@@ -17,7 +17,7 @@ from textual.widgets import RichLog, Static
 from kiosk.admin.base import Pane
 from kiosk.admin.i18n import tr
 
-__all__ = ["UNIT", "ServicePane", "run_tool"]
+__all__ = ["UNIT", "ServicePane", "needs_privilege", "run_tool"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -26,6 +26,15 @@ UNIT = "kiosk.service"
 
 _LEVEL_MARKS = {"ok": "[green]✔[/]", "info": "[cyan]ℹ[/]", "warn": "[yellow]▲[/]",
                 "error": "[red]✖[/]"}  # fmt: skip
+
+
+_PRIVILEGE_MARKS = ("access denied", "authentication", "permission denied", "not permitted")
+"""How systemctl says it may not act: polkit ("Interactive authentication required"),
+D-Bus ("Access denied") or a plain EPERM."""
+
+
+_NO_SYSTEMD = "System has not been booted with systemd"
+"""What systemctl says in a container or a chroot, where the binary exists but PID 1 is not it."""
 
 
 def run_tool(argv: Sequence[str], timeout: float = 30.0) -> tuple[int, str]:
@@ -43,6 +52,11 @@ def run_tool(argv: Sequence[str], timeout: float = 30.0) -> tuple[int, str]:
     except OSError as exc:
         return 126, f"{argv[0]}: {exc.strerror}"
     return done.returncode, (done.stdout + done.stderr).strip()
+
+
+def needs_privilege(output: str) -> bool:
+    """Whether systemctl's complaint means "not allowed" (polkit or D-Bus refused us)."""
+    return any(mark in output.lower() for mark in _PRIVILEGE_MARKS)
 
 
 class ServicePane(Pane):
@@ -87,21 +101,20 @@ class ServicePane(Pane):
         code, output = run_tool(["systemctl", "--no-ask-password", "--no-pager", verb, UNIT])
         if output:
             self.app.call_from_thread(self._write, escape(output))
-        if code == 127:
-            self.app.call_from_thread(
-                self.notify, tr("systemd недоступен: запустите демон вручную (kiosk run)"),
-                severity="warning",
-            )  # fmt: skip
+        if code == 127 or _NO_SYSTEMD in output:
+            absent = tr("systemd недоступен: запустите демон вручную (kiosk run)")
+            self.app.call_from_thread(self._write, f"[yellow]▲ {escape(absent)}[/]")
+            self.app.call_from_thread(self.notify, absent, severity="warning", markup=False)
         elif code != 0 and verb != "status":
-            hint = tr("нужны права: запустите kiosk admin через sudo") if "auth" in output.lower() \
+            hint = tr("нужны права: запустите kiosk admin через sudo") if needs_privilege(output) \
                 else tr("подробности — в журнале (j)")  # fmt: skip
-            self.app.call_from_thread(
-                self.notify,
-                tr("systemctl {verb}: код {code}; {hint}", verb=verb, code=code, hint=hint),
-                severity="error",
-            )
+            outcome = tr("systemctl {verb}: код {code}; {hint}", verb=verb, code=code, hint=hint)
+            self.app.call_from_thread(self._write, f"[red]✖ {escape(outcome)}[/]")
+            self.app.call_from_thread(self.notify, outcome, severity="error", markup=False)
         elif verb != "status":
-            self.app.call_from_thread(self.notify, tr("systemctl {verb}: готово", verb=verb))
+            outcome = tr("systemctl {verb}: готово", verb=verb)
+            self.app.call_from_thread(self._write, f"[green]✔ {escape(outcome)}[/]")
+            self.app.call_from_thread(self.notify, outcome, markup=False)
 
     @work(exclusive=True, group="service", thread=True)
     def action_journal(self) -> None:

@@ -1,7 +1,8 @@
 """Save 80x24 screenshots of every admin tab (and the dialogs) as docs/admin-*.svg and .png.
 
 Run: ``python -m tests.admin.screenshots`` (a throwaway database, a test daemon peer
-serving live status, and the real app). PNGs come from ``rsvg-convert`` when installed.
+serving live status, and the real app). PNGs come from ``rsvg-convert`` when installed
+(``apt install librsvg2-bin``).
 """
 
 from __future__ import annotations
@@ -26,9 +27,22 @@ from .test_dashboard import _bench_report
 OUT = Path(__file__).resolve().parents[2] / "docs"
 
 
+def preserve_spaces(svg: str) -> str:
+    """Mark the SVG ``xml:space="preserve"`` so every renderer keeps Rich's padding.
+
+    Rich draws each styled run as its own ``<text>`` at its cell's x, padded with
+    U+00A0. Without the attribute librsvg applies the SVG 1.1 default (strip leading
+    and trailing spaces) and counts U+00A0 as a space, so a run such as
+    "   Персонаж:" loses its padding and lands against the previous word.
+    """
+    if 'xml:space="preserve"' in svg:
+        return svg
+    return svg.replace("<svg ", '<svg xml:space="preserve" ', 1)
+
+
 def _save(app: AdminApp, name: str) -> None:
     svg = OUT / f"admin-{name}.svg"
-    app.save_screenshot(svg.name, path=str(OUT))
+    svg.write_text(preserve_spaces(app.export_screenshot()), encoding="utf-8")
     if shutil.which("rsvg-convert"):
         subprocess.run(["rsvg-convert", str(svg), "-o", str(svg.with_suffix(".png"))], check=True)
 
