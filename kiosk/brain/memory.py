@@ -8,32 +8,30 @@
   into the conversation's rolling summary (extractive; the LLM writes it when given).
   Exchanges the safety check flagged are left out: the parent sees them as alerts,
   and the persona must not bring them back in a later prompt.
-- ``Memory.context`` chooses what goes into the prompt under a token budget: pinned
-  facts always, then the rest by relevance to the current message, importance and
-  recency; plus the summaries of this and the last conversations. The chosen facts are
-  listed in a stable order (pinned, then oldest first), so the prompt prefix — and
-  llama.cpp's cache of it — survives from turn to turn.
+- ``Memory.context`` chooses what goes into the prompt under a token budget
+  (``kiosk.brain.recall``): pinned facts, then the facts relevant to the current
+  message, then the summaries of this and the last conversations, then the rest by
+  importance and recency. The chosen facts are listed in a stable order (pinned, then
+  oldest first), so the prompt prefix — and llama.cpp's cache of it — survives.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import re
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from kiosk.brain.base import ChatMessage, GenerationOptions, LLMEngine
 from kiosk.brain.facts import CATEGORY_PRIORITY, ExtractedFact, extract_facts
-from kiosk.brain.morph import content_keys, key_of
+from kiosk.brain.morph import key_of
+from kiosk.brain.recall import MemoryContext, TokenCounter, approx_tokens, pack_memory
 from kiosk.brain.sadness import SADNESS_ALERT, watch_sadness
 from kiosk.brain.safety import ALERT_CATEGORIES, SafetyLevel, check_output
 
 if TYPE_CHECKING:
-    from kiosk.store import Fact, Store, Turn
+    from kiosk.store import Store, Turn
 
 __all__ = [
     "Memory",
@@ -46,37 +44,10 @@ __all__ = [
 
 _LOGGER = logging.getLogger(__name__)
 
-TokenCounter = Callable[[str], int]
-
 _LEARN_FROM = frozenset({"ok", "scary", *ALERT_CATEGORIES})
 """Safety verdicts of a child's turn that memory may learn from."""
 
-
-def approx_tokens(text: str) -> int:
-    """Rough token count of Russian text for models without a tokenizer at hand (~3 chars)."""
-    return max(1, math.ceil(len(text) / 3)) if text else 0
-
-
-@dataclass(frozen=True, slots=True)
-class MemoryContext:
-    """What memory adds to one prompt."""
-
-    facts: tuple[str, ...]
-    """Fact texts, pinned first, then in the order they were learnt."""
-    summary: str
-    """Earlier conversation in a few sentences ("" when none)."""
-    child_name: str
-    """The child's name from memory ("" when unknown)."""
-    tokens: int
-    """Tokens the facts and summary take (by the counter in use)."""
-
-
-_WORDS = re.compile(r"[А-Яа-яЁёA-Za-z-]{3,}")
 _SMALL_TALK = re.compile(r"^(?:привет\w*|пока\w*|да|нет|ага|угу|спасибо|ок|хорошо)\b", re.I)
-
-
-def _keys(text: str) -> set[str]:
-    return content_keys(text)
 
 
 def _flagged(safety: str) -> bool:
@@ -300,48 +271,17 @@ class Memory:
 
     # --- packing -------------------------------------------------------------------
 
-    def _score(self, fact: Fact, keys: set[str], now: datetime) -> float:
-        relevance = 1.0 if keys & _keys(fact.text) else 0.0
-        age_days = max(0.0, (now - fact.updated_at).total_seconds() / 86400)
-        recency = 1.0 / (1.0 + age_days / 7.0)
-        return 1.5 * relevance + fact.priority + 0.3 * recency
-
-    def pack_facts(self, facts: Sequence[Fact], text: str, budget_tokens: int) -> list[Fact]:
-        """Pinned facts, then the best of the rest that fit ``budget_tokens``; stable order."""
-        now = datetime.now(UTC)
-        keys = _keys(text)
-        chosen = [f for f in facts if f.pinned]
-        used = sum(self.count_tokens(f"- {f.text}\n") for f in chosen)
-        if used > budget_tokens:
-            _LOGGER.warning("pinned facts take %d tokens, over the %d budget", used, budget_tokens)
-        rest = sorted((f for f in facts if not f.pinned), key=lambda f: -self._score(f, keys, now))
-        for fact in rest:
-            cost = self.count_tokens(f"- {fact.text}\n")
-            if used + cost <= budget_tokens:
-                chosen.append(fact)
-                used += cost
-        return sorted(chosen, key=lambda f: (not f.pinned, f.id))
-
-    def summary_text(self, store: Store, conversation_id: int | None, max_chars: int) -> str:
-        """The rolling summary of the current conversation and the last ones (newest kept)."""
-        parts = [s for _, s in store.recent_summaries(3, exclude_conversation=conversation_id)]
-        if conversation_id is not None:
-            current, _ = store.conversation_summary(conversation_id)
-            parts.append(current)
-        parts = [p for p in parts if p]
-        while parts and len(" ".join(parts)) > max_chars:
-            parts.pop(0)
-        return " ".join(parts)
-
     def context(self, store: Store, text: str, conversation_id: int | None = None) -> MemoryContext:
-        """Facts and summary for a prompt answering ``text``, within ``budget_tokens``."""
-        max_chars = self.summary_chars
-        summary = self.summary_text(store, conversation_id, max_chars)
-        while summary and self.count_tokens(summary) > self.budget_tokens // 2:
-            max_chars //= 2
-            summary = self.summary_text(store, conversation_id, max_chars)
-        summary_tokens = self.count_tokens(summary) if summary else 0
-        facts = self.pack_facts(store.facts(), text, self.budget_tokens - summary_tokens)
-        name = next((f.text.split(" ", 1)[1] for f in facts if f.text.startswith("Зовут ")), "")
-        tokens = summary_tokens + sum(self.count_tokens(f"- {f.text}\n") for f in facts)
-        return MemoryContext(tuple(f.text for f in facts), summary, name, tokens)
+        """Facts and summary for a prompt answering ``text``, within ``budget_tokens``.
+
+        See ``kiosk.brain.recall``: pinned facts, then the facts relevant to ``text``,
+        then the summary, then the rest, measured by ``count_tokens``.
+        """
+        return pack_memory(
+            store,
+            text,
+            conversation_id,
+            budget_tokens=self.budget_tokens,
+            count_tokens=self.count_tokens,
+            summary_chars=self.summary_chars,
+        )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from typing import Any
 
 from kiosk.store.base import StoreBase, locked
 from kiosk.store.records import Fact, RecordNotFound, utc_now
-from kiosk.store.search import fts_query
+from kiosk.store.search import fold_text, fts_query
 
 __all__ = ["FACT_ORDER", "FactsMixin"]
 
@@ -126,6 +127,30 @@ class FactsMixin(StoreBase):
             [match, limit],
         )
         return [Fact.from_row(r) for r in rows]
+
+    @locked
+    def rank_facts(
+        self, words: Iterable[str], *, prefix: bool = False, limit: int = 50
+    ) -> list[tuple[Fact, float]]:
+        """Remembered facts containing any of ``words``, with their FTS5 bm25 relevance.
+
+        ``words`` are matched as whole (folded) index terms, or as prefixes when
+        ``prefix`` is set; they are quoted, so no FTS syntax in them survives.
+        Relevance is the negated bm25 (higher is better, always above 0), best first.
+        """
+        terms = sorted({fold_text(w).replace('"', '""') for w in words if w.strip()})
+        if not terms:
+            return []
+        star = "*" if prefix else ""
+        match = " OR ".join(f'"{term}"{star}' for term in terms)
+        rows = self._rows(
+            "SELECT m.*, -bm25(memory_facts_fts) AS relevance FROM memory_facts_fts f"
+            " JOIN memory_facts m ON m.id = f.rowid"
+            " WHERE memory_facts_fts MATCH ? AND m.forgotten_at IS NULL"
+            " ORDER BY bm25(memory_facts_fts), m.id LIMIT ?",
+            [match, limit],
+        )
+        return [(Fact.from_row(r), max(float(r["relevance"]), 1e-9)) for r in rows]
 
     # --- merged facts (schema v2) ---------------------------------------------------
 
