@@ -120,6 +120,7 @@ def render_loop(
         t = speaker.position()
         try:
             display.show(renderer.draw(animator.pose_at(t), t), t)
+            live.runner.frame_watch.drawn(t)  # the reply's first synced frame, once
         except KioskError:
             raise  # the display is gone: systemd restarts us
         except Exception as exc:

@@ -23,6 +23,7 @@ from kiosk.events import (
     ReplySentence,
     ReplyToken,
     SpeechAudio,
+    SpeechEnded,
     State,
     StateChanged,
     UserText,
@@ -36,11 +37,23 @@ if TYPE_CHECKING:
     from kiosk.store import Store
     from kiosk.voice.base import Synthesizer
 
-__all__ = ["TurnResult", "TurnRunner", "TurnTimer"]
+__all__ = [
+    "ENDPOINT_MARK",
+    "FIRST_FRAME_MARK",
+    "FrameWatch",
+    "TurnResult",
+    "TurnRunner",
+    "TurnTimer",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
 StateListener = Callable[[StateChanged], None]
+
+ENDPOINT_MARK = "endpoint"
+"""Timing key: ms from the end of the child's speech until the endpointer decided it ended."""
+FIRST_FRAME_MARK = "first_frame"
+"""Timing key: ms until the first avatar frame drawn on or after the reply's first sample."""
 
 
 @dataclass
@@ -59,6 +72,46 @@ class TurnTimer:
     def add(self, name: str, ms: float) -> None:
         """Record a duration measured elsewhere (e.g. STT ms)."""
         self.marks[name] = round(ms, 1)
+
+    @classmethod
+    def from_speech_end(cls, utterance: SpeechEnded) -> TurnTimer:
+        """A timer whose origin is the end of ``utterance``'s speech, not the moment now.
+
+        The endpointer decides only ``decided_at - end`` seconds (mic clock: the
+        ``listen.end_silence_ms`` hangover) after the last voiced frame, and is called
+        as it decides; that delay is the ``endpoint`` mark and moves the origin back.
+        """
+        delay = max(0.0, utterance.decided_at - utterance.end)
+        timer = cls(origin=time.perf_counter() - delay)
+        timer.add(ENDPOINT_MARK, delay * 1000.0)
+        return timer
+
+
+class FrameWatch:
+    """Lets the render thread mark the first frame that shows the reply's voice.
+
+    The turn says where its first sentence starts on the playback clock (``expect``);
+    the render loop reports every frame it has drawn (``drawn``) and the first one at
+    or after that start sets ``first_frame``. A plain attribute and ``TurnTimer.mark``
+    (``dict.setdefault``, atomic under the GIL) keep the frame path free of locks.
+    """
+
+    def __init__(self) -> None:
+        self._expected: tuple[TurnTimer, float] | None = None
+
+    def expect(self, timer: TurnTimer, start: float) -> None:
+        """The reply timed by ``timer`` is heard from ``start`` (playback clock) on."""
+        self._expected = (timer, start)
+
+    def clear(self) -> None:
+        """No reply is waiting for its first frame (stored or interrupted)."""
+        self._expected = None
+
+    def drawn(self, t: float) -> None:
+        """A frame for playback time ``t`` is on screen (called by the render thread)."""
+        expected = self._expected
+        if expected is not None and t >= expected[1]:
+            expected[0].mark(FIRST_FRAME_MARK)
 
 
 @dataclass
@@ -128,6 +181,8 @@ class TurnRunner:
         self._child_name = child_name
         self._history_turns = history_turns
         self._on_state = on_state
+        self.frame_watch = FrameWatch()
+        """Where the render loop reports drawn frames (the ``first_frame`` mark)."""
         # The parent's privacy choice governs every turn, fact and summary written below.
         store.keep_personal_data = brain.settings.keep_personal_data
         self.conversation_id = store.start_conversation(persona_id, source=source)
@@ -270,6 +325,7 @@ class TurnRunner:
                 self._animator.add_speech(start, audio.track, emotion=audio.emotion)
             if len(result.speech) == 1:
                 self.set_state(State.SPEAKING, "first sentence", at=start)
+                self.frame_watch.expect(timer, start)
                 # Time until the first sample is actually heard, on the playback clock.
                 wait = max(0.0, start - self._now())
                 timer.add("first_audio", timer.marks["first_audio_queued"] + wait * 1000.0)
@@ -288,6 +344,7 @@ class TurnRunner:
             _LOGGER.exception("memory could not learn from turn %s", result.child_turn_id)
 
     def _interrupt(self) -> None:
+        self.frame_watch.clear()
         now = self._now()
         if self._speaker is not None:
             self._speaker.flush()
@@ -304,6 +361,7 @@ class TurnRunner:
         return sum(played) * 1000.0
 
     def _store_reply(self, result: TurnResult, timer: TurnTimer) -> None:
+        self.frame_watch.clear()
         if result.speech:
             timer.add(REPLY_AUDIO_MARK, self._played_ms(result))
         result.timings = dict(timer.marks)

@@ -102,7 +102,7 @@ async def answer_utterance(live: LiveLoop, utterance: SpeechEnded) -> None:
     it; once heard, the transcript may still veto the wake (``second_opinion``).
     A bare «Аня» opens the follow-up window without a reply.
     """
-    timer = TurnTimer()
+    timer = TurnTimer.from_speech_end(utterance)
     timer.add(CHILD_SPEECH_MARK, len(utterance.pcm) / 2 / utterance.sample_rate * 1000.0)
     counts = live.hearing
     counts.utterances += 1
@@ -144,7 +144,8 @@ async def answer_utterance(live: LiveLoop, utterance: SpeechEnded) -> None:
     transcript, speaker = results[0], results[1]
     if len(results) > 2:
         detection = results[2]
-    timer.add("stt", (time.perf_counter() - started) * 1000.0)
+    timer.add("stt_ms", (time.perf_counter() - started) * 1000.0)  # the recogniser alone
+    timer.mark("stt")  # the transcript is ready: ms after the child stopped talking
     if not acoustic:
         detection = live.wake.check(utterance, transcript.text)
     elif detection is not None and (
