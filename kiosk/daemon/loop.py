@@ -19,6 +19,7 @@ from kiosk.config import Settings
 from kiosk.daemon import frames, replies
 from kiosk.daemon.control import ControlServer
 from kiosk.daemon.echo import EchoReferenceSpeaker, make_echo_parts
+from kiosk.daemon.known_lines import preload_known_lines
 from kiosk.daemon.notify import Notifier
 from kiosk.daemon.pipeline import TurnResult, TurnRunner
 from kiosk.daemon.policy import TalkPolicy
@@ -160,6 +161,8 @@ class LiveLoop:
         self.tasks: set[asyncio.Task[Any]] = set()
         """Background tasks (phrases, purges, unloading) kept referenced until done."""
         self.runner = self._make_runner(settings, core.brain, core.persona.id)
+        self.preload: asyncio.Task[int] | None = None
+        """Known lines (redirects, goodnight, …) going into the speech cache after start-up."""
 
     def _make_runner(self, settings: Settings, brain: Brain, persona_id: str) -> TurnRunner:
         return TurnRunner(
@@ -326,6 +329,11 @@ class LiveLoop:
             await self._start_control()
         finally:
             self.control_ready.set()
+        self.preload = asyncio.create_task(  # after READY, in a worker: never delays it
+            asyncio.to_thread(
+                preload_known_lines, self.synthesizer, self.core.persona, self.stop_event
+            )
+        )
         try:
             await frames.listen(self, loop)
         finally:

@@ -3,7 +3,8 @@
 Emoji and markup disappear, numbers become words (num2words) in the case their
 preposition asks for and agree with their unit or noun (gender and case of the
 counted noun via pymorphy3, see ``agreement``), and only punctuation that shapes
-prosody stays. Latin words are left alone (espeak-ng reads them as English).
+prosody stays. Latin words are written in Cyrillic as a Russian child says them
+(``latin``: "YouTube" → "Ютуб").
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from decimal import Decimal
 from num2words import num2words
 
 from kiosk.voice.agreement import agreement_after
+from kiosk.voice.latin import latin_to_cyrillic
 
 __all__ = ["normalize_for_speech", "number_words"]
 
@@ -332,4 +334,4 @@ def normalize_for_speech(text: str) -> str:
     for pattern, words in _ABBREVIATION_RES:
         text = pattern.sub(_abbreviation(words), text)
     text = _SYMBOL_RE.sub(lambda m: _SYMBOLS[m[0]], text)
-    return _tidy(text)
+    return _tidy(latin_to_cyrillic(text))

@@ -80,7 +80,7 @@ from kiosk.voice.normalize import normalize_for_speech, number_words
         ("Ну…   что  ж", "Ну... что ж"),
         ("«Привет» — сказала она", "Привет, сказала она"),
         ("  много   пробелов \n и строк ", "много пробелов и строк"),
-        ("Hello, мир!", "Hello, мир!"),
+        ("Hello, мир!", "Хэллоу, мир!"),
     ],
 )
 def test_normalize_for_speech(text, spoken):
