@@ -31,9 +31,11 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("stt", "Распознавание"),
     ("first_token", "Первое слово"),
     ("first_audio", "Первый звук"),
+    ("first_frame", "Первый кадр"),
     ("reply_done", "Весь ответ"),
 )
-"""Timing keys of a turn and their Russian names, in pipeline order."""
+"""Timing keys of a turn and their Russian names, in pipeline order (ms after the child
+stopped talking)."""
 
 STATE_NAMES = {
     "sleeping": "спит",

@@ -44,6 +44,7 @@ EN: dict[str, str] = {
     "Распознавание": "Recognition",
     "Первое слово": "First word",
     "Первый звук": "First sound",
+    "Первый кадр": "First frame",
     "Весь ответ": "Whole reply",
     "Кадры/с": "Frames/s",
     "спит": "sleeping",

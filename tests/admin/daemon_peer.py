@@ -33,7 +33,13 @@ STATUS: dict[str, Any] = {
         "text": "Привет",
         "reply": "Привет!",
         "at": "2026-05-01T10:00:00Z",
-        "timings_ms": {"stt": 310, "first_token": 420, "first_audio": 777, "reply_done": 1300},
+        "timings_ms": {
+            "stt": 310,
+            "first_token": 420,
+            "first_audio": 777,
+            "first_frame": 790,
+            "reply_done": 1300,
+        },
     },  # fmt: skip
     "errors": [{"at": "2026-05-01T09:59:00Z", "stage": "voice", "message": "espeak споткнулся"}],
     "version": "0.1.0",
