@@ -75,6 +75,13 @@ _WATCHED: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("photo face FPS of CPU, one core", ("faces", "faces", "photo", "fps_cpu"), True),
     ("live window FPS, drawn face", ("window", "faces", "drawn", "fps"), True),
     ("live window FPS, photo face", ("window", "faces", "photo", "fps"), True),
+    *(
+        (f"fullscreen letterboxed {label}", ("fullscreen", "faces", face, *key), up)
+        for face in ("drawn", "photo")
+        for label, key, up in ((f"FPS, {face} face", ("fps",), True),
+                               (f"frame time p95, {face} face, ms", ("work_ms", "p95"), False))
+    ),
+    ("overhead (first audio / floor)", ("ratios", "overhead_first_audio"), False),
 )  # fmt: skip
 
 
@@ -228,7 +235,8 @@ def print_report(report: dict[str, Any], console: Console) -> None:
     mem = report["memory"]
     lines = [
         f"поток / последовательно (первый звук): {ratios['streaming_over_sequential_first_audio']}",
-        f"накладные расходы (первый кадр / сумма этапов): {ratios['overhead_first_frame']}",
+        f"накладные расходы (первый кадр / сумма этапов): {ratios['overhead_first_frame']}; "
+        f"первый звук / его этапы: {ratios.get('overhead_first_audio')}",
         f"отрисовка: {render['fps']} FPS, кадр p95 {_fmt(render['frame_ms'], 'p95')} мс "
         f"({render['size']}px)",
         f"рассинхрон губ и звука: медиана {av.get('median', '—')} мс",

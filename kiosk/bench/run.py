@@ -11,7 +11,9 @@ checks the text after STT.
 All latencies are milliseconds from the *end of the child's speech* (the last voiced
 frame). The endpointer's hangover is audio time (a live microphone delivers the
 silence in real time); everything after it is measured wall time, and audio start
-times are read on the speaker's clock, as the avatar reads them.
+times are read on the speaker's clock, as the avatar reads them. The first lip-synced
+frame is the daemon's ``first_frame`` mark: a frame loop (``FrameLoop``) draws at
+``avatar.fps`` throughout the streaming turn and reports to the turn's ``FrameWatch``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk.bench.corpus import Utterance
+from kiosk.bench.frames import FrameLoop
 from kiosk.bench.measure import av_offset_ms, render_frames, word_errors
 from kiosk.events import ReplyDone, ReplySentence, SpeechEnded, State, UserText
 
@@ -202,18 +205,28 @@ async def _streaming(
     eng: Engines, utt: SpeechEnded, hangover: float, out: UtteranceResult, awake: bool = False
 ) -> str | None:
     """The real pipeline; returns the text the brain got (None: no turn)."""
-    from kiosk.daemon.pipeline import TurnTimer
+    from kiosk.daemon.pipeline import FIRST_FRAME_MARK, TurnTimer
 
     base = eng.clock
     eng.speaker.resume_at(base + utt.decided_at)
     timer = TurnTimer()
-    text, heard = await _hear(eng, utt, awake, out)
-    timer.add("stt", heard.get("stt", 0.0))
-    if text is None:
-        eng.clock = base + utt.decided_at + GAP_S
-        return None
-    eng.animator.set_state(State.LISTENING, at=base + utt.start)
-    result = await eng.runner.run(UserText(text=text, source="bench"), timer)
+    fps = eng.settings.avatar.fps
+    # The daemon draws all the time; here from the decision on, at the configured rate.
+    with FrameLoop(eng.renderer, eng.animator, eng.speaker, fps, eng.runner.frame_watch) as frames:
+        text, heard = await _hear(eng, utt, awake, out)
+        timer.add("stt", heard.get("stt", 0.0))
+        if text is None:
+            eng.clock = base + utt.decided_at + GAP_S
+            return None
+        eng.animator.set_state(State.LISTENING, at=base + utt.start)
+        result = await eng.runner.run(UserText(text=text, source="bench"), timer)
+        first_frame = timer.marks.get(FIRST_FRAME_MARK)
+        if first_frame is None and result.speech:
+            # The turn ended (its audio queued) before a frame reached its first sample:
+            # the same rule as FrameWatch, read from the loop's log of frames shown.
+            shown = await asyncio.to_thread(frames.first_shown_at, result.speech[0][0])
+            if shown is not None:
+                first_frame = (shown - timer.origin) * 1000.0
     out.reply = result.reply
     marks = result.timings
     s = out.streaming
@@ -227,9 +240,8 @@ async def _streaming(
         first_start = result.speech[0][0]
         # The speaker's clock is the authority on when the first sample plays.
         s["first_audio"] = round(hangover + (first_start - base - utt.decided_at) * 1000.0, 2)
-        began = time.perf_counter()
-        eng.renderer.draw(eng.animator.pose_at(first_start), first_start)
-        s["first_frame"] = round(s["first_audio"] + _ms_since(began), 2)
+        if first_frame is not None:
+            s["first_frame"] = round(hangover + first_frame, 2)
         s["reply_end"] = round(hangover + (result.speech_end - base - utt.decided_at) * 1000.0, 2)
         s["reply_audio"] = round(sum(a.duration for _, a in result.speech) * 1000.0, 2)
         out.av_offset_ms = av_offset_ms(
@@ -249,29 +261,32 @@ async def _sequential(
     s = out.sequential
     s["endpoint"] = hangover
     started = time.perf_counter()
-    # The plan had a wake word too; it is heard in the live loop's order, on one thread.
-    acoustic = _acoustic(eng)
-    detection = eng.wake.check(utt) if acoustic and not awake else None
-    if acoustic and not awake:
-        s["wake"] = hangover + _ms_since(started)
-    transcript = eng.transcriber.transcribe(utt.pcm, utt.sample_rate)
-    s["stt"] = hangover + _ms_since(started)
-    if not acoustic and not awake:
-        detection = eng.wake.check(utt, transcript.text)
-        s["wake"] = hangover + _ms_since(started)
-    elif detection is not None:
-        _vetoed(eng, transcript.text, detection, utt)
-    text = eng.wake.strip(transcript.text) if detection is not None else transcript.text
-    sentences: list[ReplySentence] = []
-    stream = eng.brain.reply(text)
-    async with contextlib.aclosing(stream):
-        async for event in stream:
-            if isinstance(event, ReplySentence):
-                sentences.append(event)
-            elif isinstance(event, ReplyDone):
-                s["reply_done"] = hangover + _ms_since(started)
-    spoken = [x for x in (speak(eng.synthesizer, e.text, e.emotion) for e in sentences) if x]
-    s["tts_done"] = hangover + _ms_since(started)
+    # The kiosk's display draws its idle face all along in either design: the same
+    # frame loop runs here while the stages work, so the comparison is fair.
+    with FrameLoop(eng.renderer, eng.animator, eng.speaker, eng.settings.avatar.fps):
+        # The plan had a wake word too; it is heard in the live loop's order, on one thread.
+        acoustic = _acoustic(eng)
+        detection = eng.wake.check(utt) if acoustic and not awake else None
+        if acoustic and not awake:
+            s["wake"] = hangover + _ms_since(started)
+        transcript = eng.transcriber.transcribe(utt.pcm, utt.sample_rate)
+        s["stt"] = hangover + _ms_since(started)
+        if not acoustic and not awake:
+            detection = eng.wake.check(utt, transcript.text)
+            s["wake"] = hangover + _ms_since(started)
+        elif detection is not None:
+            _vetoed(eng, transcript.text, detection, utt)
+        text = eng.wake.strip(transcript.text) if detection is not None else transcript.text
+        sentences: list[ReplySentence] = []
+        stream = eng.brain.reply(text)
+        async with contextlib.aclosing(stream):
+            async for event in stream:
+                if isinstance(event, ReplySentence):
+                    sentences.append(event)
+                elif isinstance(event, ReplyDone):
+                    s["reply_done"] = hangover + _ms_since(started)
+        spoken = [x for x in (speak(eng.synthesizer, e.text, e.emotion) for e in sentences) if x]
+        s["tts_done"] = hangover + _ms_since(started)
     animator = Animator(seed=11)
     animator.set_state(State.SPEAKING, at=0.0)
     at = 0.0
@@ -328,9 +343,12 @@ async def _floor(
     started = time.perf_counter()
     speak(eng.synthesizer, first or text)
     f["tts_first_sentence"] = _ms_since(started)
-    t = eng.clock
+    from kiosk.avatar.display import HeadlessDisplay
+
+    # One frame through the loop's path (draw, show); the loop's pacing is not a floor.
+    t, display = eng.clock, HeadlessDisplay()
     started = time.perf_counter()
-    eng.renderer.draw(eng.animator.pose_at(t), t)
+    display.show(eng.renderer.draw(eng.animator.pose_at(t), t), t)
     f["first_frame"] = _ms_since(started)
     f["first_audio_sum"] = (
         f["endpoint"]

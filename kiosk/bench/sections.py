@@ -22,7 +22,7 @@ __all__ = [
     "validate_sections",
 ]
 
-SECTION_KEYS = ("voices", "faces", "window")
+SECTION_KEYS = ("voices", "faces", "window", "fullscreen")
 """Top-level keys of the sections this module covers."""
 _STAT_KEYS = ("min", "median", "p95", "max", "n")
 
@@ -62,13 +62,17 @@ def validate_sections(report: dict[str, Any]) -> list[str]:
                     problems += _check_stat(face.get(key), f"faces.faces.{name}.{key}")
                 problems += [f"faces.faces.{name}.{k} missing" for k in ("fps", "fps_cpu", "core")
                              if k not in face]  # fmt: skip
-    window = report.get("window")
-    if window is not None and window.get("available"):
+    for section in ("window", "fullscreen"):
+        window = report.get(section)
+        if window is None or not window.get("available"):
+            continue
+        if section == "fullscreen" and "screen" not in window:
+            problems.append("fullscreen.screen missing")
         for name, face in window.get("faces", {}).items():
             for key in ("interval_ms", "work_ms"):
-                problems += _check_stat(face.get(key), f"window.faces.{name}.{key}")
+                problems += _check_stat(face.get(key), f"{section}.faces.{name}.{key}")
             if "fps" not in face:
-                problems.append(f"window.faces.{name}.fps missing")
+                problems.append(f"{section}.faces.{name}.fps missing")
     return problems
 
 
@@ -128,19 +132,43 @@ def section_lines(report: dict[str, Any]) -> list[str]:
                 lines.append(f"{label} на ядре {faces['core']}: {_face_text(face, True)}")
             else:
                 lines.append(f"{label}: не замерен — {face.get('reason', '')}")
-    window = report.get("window")
-    if window:
+    for section in ("window", "fullscreen"):
+        window = report.get(section)
+        if not window:
+            continue
+        where = "окно" if section == "window" else "весь экран"
         if window.get("available"):
+            if section == "fullscreen":
+                where += f" {_screen(window)} с полями"
             for name, face in window["faces"].items():
                 lines.append(
-                    f"окно ({window['server'] or 'без X'}, {window['driver']}), "
+                    f"{where} ({window['server'] or 'без X'}, {window['driver']}), "
                     f"{'нарисованное' if name == 'drawn' else 'фото'}: "
                     f"{face['fps']} FPS при цели {window['target_fps']}, "
+                    f"кадр p95 {face['work_ms'].get('p95', '—')} мс, "
                     f"опозданий {face['late_frames']}"
                 )
         else:
-            lines.append(f"окно: не замерено — {window.get('reason', '')}")
+            lines.append(f"{where}: не замерено — {window.get('reason', '')}")
     return lines
+
+
+def _screen(window: dict[str, Any]) -> str:
+    width, height = window.get("screen") or ("?", "?")
+    return f"{width}×{height}"
+
+
+def _shown_text(window: dict[str, Any], name: str) -> str:
+    """A face's figures in the window or fullscreen section, for Markdown."""
+    shown = window.get("faces", {}).get(name)
+    if not shown:
+        return "—"
+    return (
+        f"{shown['fps']} FPS at target {window['target_fps']} "
+        f"({window['server'] or 'no X server'}, SDL {window['driver']}); "
+        f"draw+show median {shown['work_ms'].get('median', '—')} ms, "
+        f"p95 {shown['work_ms'].get('p95', '—')} ms"
+    )
 
 
 def section_markdown(report: dict[str, Any]) -> list[str]:
@@ -161,22 +189,22 @@ def section_markdown(report: dict[str, Any]) -> list[str]:
         ]
     faces = report.get("faces")
     window: dict[str, Any] = report.get("window") or {}
+    full: dict[str, Any] = report.get("fullscreen") or {}
     if faces or window:
-        lines += ["", "| face | offscreen, one pinned core | live window |", "|---|---|---|"]
+        head = "| face | offscreen, one pinned core | live window |"
+        if full.get("available"):
+            head += f" fullscreen {_screen(full)}, letterboxed |"
+        lines += ["", head, "|---|---|---|" + ("---|" if full.get("available") else "")]
         for name in ("drawn", "photo"):
             face = (faces or {}).get("faces", {}).get(name, {})
-            shown = window.get("faces", {}).get(name)
             off = _face_text(face) if face.get("available") else face.get("reason", "—")
             if face.get("source"):
                 off += f"; asset: {face['source']}"
-            live = "—"
-            if shown:
-                live = (
-                    f"{shown['fps']} FPS at target {window['target_fps']} "
-                    f"({window['server'] or 'no X server'}, SDL {window['driver']}); "
-                    f"draw+show median {shown['work_ms'].get('median', '—')} ms"
-                )
-            lines.append(f"| {name} {faces['size'] if faces else ''}px | {off} | {live} |")
+            side = faces["size"] if faces else ""
+            row = f"| {name} {side}px | {off} | {_shown_text(window, name)} |"
+            if full.get("available"):
+                row += f" {_shown_text(full, name)} |"
+            lines.append(row)
     return lines
 
 

@@ -72,6 +72,8 @@ VOICE_RUNS = {True: 1, False: 2}
 """Times each voice engine speaks them (quick / full)."""
 WINDOW_S = {True: 1.0, False: 5.0}
 """Seconds each face is shown in the live window (quick / full)."""
+KIOSK_SCREEN = (1920, 1080)
+"""The kiosk's display (width, height): fullscreen frames are letterboxed into it."""
 
 
 def _stats(results: list[UtteranceResult], shape: str, stages: tuple[str, ...]) -> dict[str, Any]:
@@ -229,7 +231,7 @@ def _extra_sections(
     results: list[UtteranceResult],
     say: Callable[[str], None],
 ) -> dict[str, Any]:
-    """Voice engines side by side, each face on one pinned core, the live window."""
+    """Voice engines side by side, each face on one pinned core, the live window, fullscreen."""
     from kiosk.bench.faces import measure_faces
     from kiosk.bench.voices import first_sentences, measure_voices
     from kiosk.bench.window import measure_window
@@ -252,15 +254,15 @@ def _extra_sections(
     say("Показываю лицо в окне…")
     began = time.perf_counter()
     photo = faces["faces"]["photo"]
-    window = measure_window(
-        settings.avatar.size,
-        settings.avatar.fps,
-        WINDOW_S[quick],
-        Path(photo["asset_dir"]) if photo.get("available") else None,
-        track,
-    )
+    photo_dir = Path(photo["asset_dir"]) if photo.get("available") else None
+    size, fps = settings.avatar.size, settings.avatar.fps
+    window = measure_window(size, fps, WINDOW_S[quick], photo_dir, track)
     window["seconds_total"] = round(time.perf_counter() - began, 1)
-    return {"voices": voices, "faces": faces, "window": window}
+    say(f"Показываю лицо на весь экран {KIOSK_SCREEN[0]}×{KIOSK_SCREEN[1]}…")
+    began = time.perf_counter()
+    full = measure_window(size, fps, WINDOW_S[quick], photo_dir, track, screen=KIOSK_SCREEN)
+    full["seconds_total"] = round(time.perf_counter() - began, 1)
+    return {"voices": voices, "faces": faces, "window": window, "fullscreen": full}
 
 
 def _report(
@@ -320,6 +322,7 @@ def _report(
         },
         "render": {
             "size": settings.avatar.size,
+            "frame_loop_fps": settings.avatar.fps,
             "frames": len(frame_ms),
             "fps": round(1000.0 / mean_frame, 1) if mean_frame else None,
             "frame_ms": summarise(frame_ms),

@@ -36,13 +36,13 @@ XVFB_START_S = 10.0
 """Seconds to wait for Xvfb to report its display number."""
 
 
-def _start_xvfb(side: int) -> tuple[subprocess.Popen[bytes], str] | None:
+def _start_xvfb(width: int, height: int) -> tuple[subprocess.Popen[bytes], str] | None:
     """A private Xvfb server and its ``DISPLAY``; None when Xvfb is missing or fails."""
     binary = shutil.which("Xvfb")
     if binary is None:
         return None
     read_fd, write_fd = os.pipe()
-    screen = f"{max(1024, side)}x{max(768, side)}x24"
+    screen = f"{width}x{height}x24"
     command = [binary, "-displayfd", str(write_fd), "-screen", "0", screen, "-nolisten", "tcp"]
     try:
         proc = subprocess.Popen(
@@ -98,14 +98,21 @@ def measure_window(
     seconds: float,
     photo_folder: Path | None = None,
     track: LipSyncTrack | None = None,
+    screen: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     """Show the drawn face (and the photo face) in a real window for ``seconds`` each.
 
-    Returns ``{"available": True, "server", "driver", "target_fps", "seconds",
-    "faces": {name: {"fps", "frames", "interval_ms", "work_ms", "late_frames"}}}``
-    or ``{"available": False, "reason"}`` when the child process fails.
+    ``screen`` (width, height): the kiosk's fullscreen display instead of a
+    ``size``-pixel window; frames drawn at ``size`` are scaled into its centred square
+    with black bars (``PygameDisplay`` fullscreen on an Xvfb screen of that size; with
+    the dummy driver, a window of that size showing frames the same way).
+
+    Returns ``{"available": True, "server", "driver", "target_fps", "seconds", "size",
+    "screen", "faces": {name: {"fps", "frames", "interval_ms", "work_ms",
+    "late_frames"}}}`` or ``{"available": False, "reason"}`` when the child fails.
     """
-    xvfb = _start_xvfb(size)
+    width, height = screen if screen is not None else (max(1024, size), max(768, size))
+    xvfb = _start_xvfb(width, height)
     env = {**os.environ, "SDL_AUDIODRIVER": "dummy", "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
     if xvfb is not None:
         env.update(SDL_VIDEODRIVER="x11", DISPLAY=xvfb[1])
@@ -120,6 +127,7 @@ def measure_window(
         "seconds": seconds,
         "faces": faces,
         "track": [track.rate, list(track.openness)] if track is not None else None,
+        "screen": list(screen) if screen is not None else None,
     }
     try:
         done = subprocess.run(
@@ -205,7 +213,13 @@ def _child() -> None:
 
     spec = json.loads(sys.stdin.read())
     size, fps, seconds = int(spec["size"]), int(spec["fps"]), float(spec["seconds"])
-    display = PygameDisplay(size, title="kiosk bench")
+    screen = spec.get("screen")
+    x11 = os.environ.get("SDL_VIDEODRIVER") == "x11"
+    display = PygameDisplay(size, fullscreen=bool(screen) and x11, title="kiosk bench")
+    if screen and not x11:
+        # SDL's dummy desktop is 1024×768 whatever is asked: a window the screen's size
+        # takes the same letterboxing path in ``show``.
+        display._screen = pygame.display.set_mode(tuple(screen))
     results: dict[str, Any] = {}
     try:
         for name, folder in spec["faces"].items():
@@ -218,9 +232,17 @@ def _child() -> None:
             animator = speaking_animator(seconds, spec.get("track"))
             results[name] = run_window_loop(renderer, display, animator, fps, seconds)
         driver = pygame.display.get_driver()
+        shown = list(pygame.display.get_surface().get_size())
     finally:
         display.close()
-    out = {"driver": driver, "target_fps": fps, "seconds": seconds, "size": size, "faces": results}
+    out = {
+        "driver": driver,
+        "target_fps": fps,
+        "seconds": seconds,
+        "size": size,
+        "screen": shown,
+        "faces": results,
+    }
     print(json.dumps(out))
 
 

@@ -54,6 +54,14 @@ __all__ = ["bench"]
     default=None,
     help="Write the figures as a Markdown section (for docs/performance.md).",
 )
+@click.option(
+    "--readme",
+    "readme_path",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Rewrite the performance table between <!-- bench:start --> and <!-- bench:end --> "
+    "in this file (e.g. README.md) from the report.",
+)
 @click.option("--no-store", is_flag=True, help="Do not record the result in the database.")
 @click.option(
     "--from",
@@ -72,6 +80,7 @@ def bench(
     fail_on_regression: bool,
     tolerance: float,
     markdown_path: Path | None,
+    readme_path: Path | None,
     no_store: bool,
     from_path: Path | None,
 ) -> None:
@@ -82,6 +91,7 @@ def bench(
     watched figure got worse than in OLD.json by more than ``--tolerance``. With
     ``--from REPORT.json`` nothing is measured or stored: the earlier report is
     printed, plotted or written as Markdown (e.g. a GPU run made on another machine).
+    ``--from REPORT.json --readme README.md`` refreshes the README's table from it.
     """
     from rich.console import Console
 
@@ -98,6 +108,10 @@ def bench(
     if fail_on_regression and compare_path is None:
         raise click.UsageError("--fail-on-regression нужен вместе с --compare СТАРЫЙ.json")
     old = load_report(compare_path) if compare_path is not None else None
+    if readme_path is not None:  # markers checked before minutes of measuring
+        from kiosk.bench.readme import replace_between_markers
+
+        replace_between_markers(readme_path.read_text(encoding="utf-8"), "")
     to_stdout = json_path == Path("-")
     console = Console(stderr=to_stdout)
     say = (lambda msg: console.print(msg, style="dim")) if not to_stdout else (lambda _m: None)
@@ -122,6 +136,11 @@ def bench(
         markdown_path.parent.mkdir(parents=True, exist_ok=True)
         markdown_path.write_text(markdown_report(report), encoding="utf-8")
         console.print(f"Markdown: {markdown_path}")
+    if readme_path is not None:
+        from kiosk.bench.readme import refresh_readme
+
+        refresh_readme(readme_path, report)
+        console.print(f"Таблица обновлена: {readme_path}")
     if not no_store:
         from kiosk.store import Store
 

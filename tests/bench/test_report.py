@@ -247,6 +247,11 @@ def _with_sections(report: dict[str, Any]) -> dict[str, Any]:
         "faces": {"drawn": {"fps": 29.8, "frames": 30, "interval_ms": _stat(33.0),
                             "work_ms": _stat(5.0), "late_frames": 0}},
     }  # fmt: skip
+    report["fullscreen"] = {
+        **report["window"], "screen": [1920, 1080],
+        "faces": {"drawn": {"fps": 24.0, "frames": 24, "interval_ms": _stat(41.0),
+                            "work_ms": _stat(28.0), "late_frames": 3}},
+    }  # fmt: skip
     return report
 
 
@@ -262,6 +267,8 @@ def test_report_with_voice_face_and_window_sections_is_valid() -> None:
         ("faces", ("faces", "photo"), "faces.faces.photo missing"),
         ("faces", ("faces", "drawn", "fps_cpu"), "faces.faces.drawn.fps_cpu missing"),
         ("window", ("faces", "drawn", "work_ms"), "window.faces.drawn.work_ms missing"),
+        ("fullscreen", ("screen",), "fullscreen.screen missing"),
+        ("fullscreen", ("faces", "drawn", "fps"), "fullscreen.faces.drawn.fps missing"),
     ],
 )
 def test_a_broken_section_is_reported(section: str, path: tuple[str, ...], problem: str) -> None:
@@ -292,6 +299,20 @@ def test_markdown_has_the_voice_table_and_the_face_table() -> None:
     assert "| drawn 512px | 300.0 FPS wall / 400.0 FPS of CPU time" in text
     assert "29.8 FPS at target 30 (Xvfb, SDL x11)" in text
     assert "| photo 512px | 300.0 FPS wall / 250.0 FPS of CPU time" in text
+    assert "fullscreen 1920×1080, letterboxed |" in text
+    assert "24.0 FPS at target 30 (Xvfb, SDL x11); draw+show median 28.0 ms, p95 33.6 ms" in text
+
+
+def test_fewer_letterboxed_frames_and_a_slower_p95_are_regressions() -> None:
+    old = _with_sections(make_report())
+    new = copy.deepcopy(old)
+    new["fullscreen"]["faces"]["drawn"]["fps"] = 15.0
+    new["fullscreen"]["faces"]["drawn"]["work_ms"]["p95"] = 60.0
+    regressed = {c.metric for c in compare_reports(old, new) if c.regression}
+    assert regressed == {
+        "fullscreen letterboxed FPS, drawn face",
+        "fullscreen letterboxed frame time p95, drawn face, ms",
+    }
 
 
 def test_an_earlier_report_is_rendered_without_measuring(

@@ -39,3 +39,25 @@ def test_without_xvfb_the_dummy_driver_is_measured(monkeypatch: pytest.MonkeyPat
     assert result["available"], result
     assert result["server"] is None and result["driver"] == "dummy"
     assert result["faces"]["drawn"]["fps"] > 10
+
+
+@pytest.mark.skipif(shutil.which("Xvfb") is None, reason="needs xvfb (apt install xvfb)")
+def test_fullscreen_on_a_1080p_screen_letterboxes_the_face() -> None:
+    result = measure_window(256, 25, 1.0, screen=(1920, 1080))
+    assert result["available"], result
+    assert result["driver"] == "x11" and result["screen"] == [1920, 1080]
+    drawn = result["faces"]["drawn"]
+    assert 10 <= drawn["fps"] <= 26
+    # Scaling each frame up to 1080 px costs more than showing it at its own size.
+    windowed = measure_window(256, 25, 1.0)["faces"]["drawn"]
+    assert drawn["work_ms"]["median"] > windowed["work_ms"]["median"]
+
+
+def test_without_xvfb_the_letterboxed_screen_is_a_window_of_its_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(window.shutil, "which", lambda _name: None)
+    result = measure_window(128, 30, 0.5, screen=(1920, 1080))
+    assert result["available"], result
+    assert result["driver"] == "dummy" and result["screen"] == [1920, 1080]
+    assert result["faces"]["drawn"]["work_ms"]["p95"] > 0
