@@ -155,6 +155,26 @@ def content_keys(text: str) -> set[str]:
 
 
 @functools.lru_cache(maxsize=1024)
+def goes_with_ya(word: str) -> bool:
+    """Whether ``word`` is a verb form that goes with «я» (False without pymorphy3).
+
+    First person singular ("знаю", "хочу") or a singular past ("видела").
+    """
+    morph = _analyzer()
+    if morph is None:
+        return False
+    for parse in morph.parse(_fold(word))[:2]:
+        tag = parse.tag
+        if (
+            tag.POS == "VERB"
+            and tag.number == "sing"
+            and (tag.person == "1per" or tag.tense == "past")
+        ):
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=1024)
 def is_name(word: str) -> bool:
     """Whether ``word`` looks like a person's or pet's name (dictionary tag, else capital)."""
     if not re.fullmatch(r"[А-Яа-яЁё-]{2,20}", word) or _fold(word) in _STOP:

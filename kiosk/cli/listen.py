@@ -12,7 +12,7 @@ from kiosk.cli.context import AppContext, pass_app
 from kiosk.events import SpeechEnded, SpeechStarted, WakeDetected
 from kiosk.listen.hearing import Heard, HearingEvent
 
-__all__ = ["event_record", "listen", "train_wake"]
+__all__ = ["eval_wake", "event_record", "listen", "train_wake"]
 
 
 def event_record(event: HearingEvent) -> dict[str, Any]:
@@ -193,3 +193,85 @@ def train_wake(out: Path | None, seed: int | None, quick: bool) -> None:
             f"из {row['wake_clips']}, ложных {row['false_wakes']} из {row['other_clips']}"
         )
     click.echo(f"Готово за {metrics['seconds']} с; метрики: {target.with_suffix('.json')}")
+
+
+@listen.command("eval-wake")
+@click.option(
+    "--set",
+    "which",
+    type=click.Choice(["unseen", "dev"]),
+    default="unseen",
+    show_default=True,
+    help="unseen: sentences no rule was tuned on; dev: the set the veto was tuned on.",
+)
+@click.option("--wake", "wake_texts", multiple=True, help="A sentence to Аня (replaces the set's).")
+@click.option("--other", "other_texts", multiple=True, help="A sentence that must not wake her.")
+@click.option("--pitch", "pitches_opt", type=int, multiple=True, help="sox pitch shift, cents.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
+@pass_app
+def eval_wake(
+    app: AppContext,
+    which: str,
+    wake_texts: tuple[str, ...],
+    other_texts: tuple[str, ...],
+    pitches_opt: tuple[int, ...],
+    as_json: bool,
+) -> None:
+    """Measure the wake word on Festival sentences, as the live loop judges them (minutes).
+
+    Each sentence is said at several pitches and levels, clean and in pink noise;
+    the configured detector hears each as one utterance and, when it wakes, the
+    configured STT model's transcript may veto it.
+    """
+    from kiosk.events import SpeechEnded as Utterance
+    from kiosk.listen import make_wake_detector, wake_engine
+    from kiosk.listen import wake_eval as ev
+    from kiosk.stt import make_transcriber
+
+    settings = app.settings
+    wake = make_wake_detector(settings)
+    transcriber = make_transcriber(settings, app.paths)
+
+    def transcribe(pcm: bytes) -> str:
+        return transcriber.transcribe(pcm, ev.SAMPLE_RATE).text
+
+    if getattr(wake, "needs_transcript", True):
+
+        def check(utterance: Utterance) -> WakeDetected | None:
+            return wake.check(utterance, transcribe(utterance.pcm))
+
+        veto = None
+    else:
+        check = wake.check
+        own_veto = getattr(wake, "veto", None)
+
+        def veto(text: str, utterance: Utterance, found: WakeDetected) -> str | None:
+            return own_veto(text, found, utterance) if own_veto is not None else None
+
+    pitches: tuple[int, ...]
+    texts: tuple[tuple[str, ...], tuple[str, ...]]
+    if which == "dev":
+        texts, pitches = (ev.WAKE_SENTENCES, ev.OTHER_SENTENCES), ev.PITCHES
+    else:
+        texts, pitches = (ev.UNSEEN_WAKE, ev.UNSEEN_OTHER), ev.UNSEEN_PITCHES
+    if wake_texts or other_texts:
+        which = "custom"
+        texts = (wake_texts, other_texts)
+    pitches = pitches_opt or pitches
+    if not as_json:
+        click.echo(f"Синтезирую {len(texts[0]) + len(texts[1])} фраз Festival …")
+    clips = ev.sentence_clips(*texts, pitches=pitches)
+    tally = ev.tally_wakes(clips, check, veto, transcribe)
+    result = {"set": which, "wake_engine": wake_engine(settings), **tally.as_dict()}
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    click.echo(
+        f"С именем: узнано {tally.confirmed} из {tally.wake_clips} "
+        f"(по звуку {tally.heard}); без имени: ложных {tally.false_confirmed} "
+        f"из {tally.other_clips} (по звуку {tally.false_heard})."
+    )
+    for text, count in tally.false_by_text.items():
+        click.echo(f"  ложно: «{text}» × {count}")
+    for missed in tally.missed:
+        click.echo(f"  пропущено: {missed}")

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from kiosk.config import ListenSettings
 
 __all__ = [
+    "says_a_ya",
     "CONFIRM_SCORE",
     "LEAD_IN_S",
     "OPENING_S",
@@ -243,6 +244,8 @@ class OwwWakeDetector:
         """
         if names_someone_else(text, self._name):
             return "another name"
+        if says_a_ya(text, self._name):
+            return "«А я …» heard as the name"
         if detection is None or self.names_her(text):
             return None
         if detection.score < CONFIRM_SCORE:
@@ -273,6 +276,37 @@ class OwwWakeDetector:
             if fuzz.ratio(joined, name) >= _LENIENT_NAME_SCORE:
                 return _drop_words(text, count)
         return text.strip()
+
+
+_PARTICLES = frozenset("не ни тоже уже еще же вот так просто правда и вообще".split())
+
+
+def says_a_ya(text: str, name: str = "аня") -> bool:
+    """True when the transcript reads «А я …» where the sound heard «Аня».
+
+    Whisper writes "А я не знаю…" right, or "Аня не знаю"; an address is "Аня, …"
+    (with the pause, the comma) or garbled "А нет, …". So: the text opens with "а я",
+    or with the name running straight into the next word, and after particles ("не",
+    "тоже", "уже") the first word is a verb that goes with «я» ("знаю", "хочу",
+    "видела"). Measured with Festival speech: every «Аня, …» address kept its comma
+    and none was written "А я" (kiosk.listen.wake_eval).
+    """
+    import re
+
+    from kiosk.brain.morph import goes_with_ya
+
+    words = normalize_words(text)
+    if words[:2] == ["а", "я"]:
+        rest = words[2:]
+    else:
+        opening = re.match(r"\s*([^\W\d_]+)\s+[^\W\d_]", text)
+        if opening is None or normalize_words(opening.group(1)) != [name]:
+            return False
+        rest = words[1:]
+    for word in rest:
+        if word not in _PARTICLES:
+            return goes_with_ya(word)
+    return False
 
 
 def _drop_words(text: str, count: int) -> str:

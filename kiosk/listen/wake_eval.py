@@ -29,6 +29,9 @@ from kiosk.listen.oww import SAMPLE_RATE, dither
 __all__ = [
     "festival_wav",
     "OTHER_SENTENCES",
+    "UNSEEN_OTHER",
+    "UNSEEN_PITCHES",
+    "UNSEEN_WAKE",
     "WAKE_SENTENCES",
     "SentenceClip",
     "WakeTally",
@@ -70,6 +73,31 @@ OTHER_SENTENCES = (
     "Кот спит на диване.",
 )
 """Sentences that must not wake her: rhyming names, "А нет", "мама", ordinary talk."""
+UNSEEN_WAKE = (
+    "Аня, научи меня загадке.",
+    "Аня, сколько лет черепахе?",
+    "Привет, Аня! Что нового?",
+    "Слушай, Аня, мы пойдём гулять?",
+    "Аня, почему идёт снег?",
+    "Аня, как летают самолёты?",
+)
+"""Sentences to Аня that neither the head's training nor the veto's tuning used."""
+UNSEEN_OTHER = (
+    "А я не знаю.",
+    "А я не хочу спать.",
+    "Ваня, научи меня загадке.",
+    "Таня, почему идёт снег?",
+    "Привет, Саня!",
+    "Няня, мы пойдём гулять?",
+    "Мама, где мои носки?",
+    "Завтра будет солнечно.",
+    "Анна Петровна задала много.",
+    "Я нарисую тебе кота.",
+)
+"""Sentences that must not wake her, never used for training or tuning ("А я не …"
+is the hardest: whisper writes it "Аня не …")."""
+UNSEEN_PITCHES = (150, 400)
+"""Pitches of the unseen set (the development set uses ``PITCHES``)."""
 PITCHES = (0, 250, 500)
 """sox pitch shifts in cents (0: Festival's male voice; +500: nearer a child's)."""
 LEVELS_DB = (0.0, -10.0, -20.0)

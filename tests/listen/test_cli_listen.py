@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,22 @@ def test_listen_without_a_file_or_subcommand_says_what_to_give(env: dict[str, st
     result = listen(env)
     assert result.exit_code == 2
     assert "kiosk listen --file WAV" in result.output
+
+
+@pytest.mark.slow
+def test_eval_wake_counts_a_call_and_a_ya_as_the_live_loop_judges_them(
+    env: dict[str, str],
+) -> None:
+    pytest.importorskip("pymorphy3")
+    if shutil.which("festival") is None or shutil.which("sox") is None:
+        pytest.skip("needs festival and sox")
+    result = listen(
+        env, "eval-wake", "--wake", "Аня, давай поиграем.", "--other", "А я не знаю.",
+        "--pitch", "150", "--json",
+    )  # fmt: skip
+    (tally,) = records(result)
+    assert tally["set"] == "custom" and tally["wake_engine"] == "oww"
+    assert (tally["wake_clips"], tally["other_clips"]) == (6, 6)  # 3 levels, clean and noisy
+    assert tally["detected"] >= 5, tally["missed"]
+    # The sound alone takes «А я» for «Аня»; the transcript's grammar says no.
+    assert tally["false_by_sound"] >= 1 and tally["false_wakes"] == 0, tally

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.events import SpeechEnded, WakeDetected
-from kiosk.listen.acoustic import CONFIRM_SCORE, OwwWakeDetector
+from kiosk.listen.acoustic import CONFIRM_SCORE, OwwWakeDetector, says_a_ya
 from kiosk.listen.oww import WAKE_HEAD, WakeHead, backbone_dir
 
 pytestmark = pytest.mark.skipif(
@@ -44,6 +44,28 @@ def test_the_wake_stands_when_the_text_shows_her_or_the_sound_is_certain(
 
 
 @pytest.mark.parametrize(
+    ("text", "a_ya"),
+    [
+        ("Аня не знаю...", True),
+        ("Аня не хочу спать!", True),
+        ("Аня уже поела.", True),  # a singular past goes with «я» too
+        ("Аня, не знаю, что делать.", False),  # an address: whisper writes the comma
+        ("Аня, я не знаю", False),
+        ("Аня, хочу мультик", False),
+        ("Аня расскажи сказку", False),  # no comma, but not a verb of «я»
+        ("Аня почему идёт снег", False),
+        ("Привет, Аня! Хочу играть", False),  # the name does not open the text
+        ("А я не знаю...", True),  # whisper heard it right
+        ("А я тоже хочу!", True),
+        ("А нет, как дела?", False),  # whisper's usual garble of «Аня, как дела?»
+    ],
+)
+def test_a_ya_is_told_from_an_address(text: str, a_ya: bool) -> None:
+    pytest.importorskip("pymorphy3")
+    assert says_a_ya(text) is a_ya
+
+
+@pytest.mark.parametrize(
     ("heard", "score", "seconds_in"),
     [
         ("А нет, я не хочу", 0.995, 0.46),  # peaks below CONFIRM_SCORE
@@ -51,6 +73,9 @@ def test_the_wake_stands_when_the_text_shows_her_or_the_sound_is_certain(
         ("Мама, можно мне конфету?", 0.999, 2.3),  # fired late, on "конфету"
         ("Санят, почему небы голубой?", 0.98, 1.3),  # a rhyming name
         ("Таня, иди обедать.", 0.999, 0.6),
+        ("Аня не знаю...", 0.999, 0.4),  # «А я не знаю» as whisper writes it
+        ("Аня тоже хочу!", 0.999, 0.4),
+        ("А я не знаю...", 0.999, 0.4),
     ],
 )
 def test_the_text_vetoes_other_names_and_unsure_or_late_wakes(
