@@ -197,7 +197,7 @@ class Brain:
                 yield event
             yield ReplyDone(
                 text=" ".join(said),
-                emotion=_redirect_emotion(verdict),
+                emotion=redirect_emotion(verdict),
                 engine="safety",
                 safety=self._stored_verdict(verdict),
             )
@@ -257,7 +257,7 @@ class Brain:
                 yield event
             yield ReplyDone(
                 text=" ".join(said),
-                emotion=_redirect_emotion(blocked),
+                emotion=redirect_emotion(blocked),
                 engine=engine.name,
                 safety=self._stored_verdict(blocked),
             )
@@ -284,14 +284,14 @@ class Brain:
 def _redirect(
     verdict: SafetyVerdict, persona_name: str, *, start_index: int, said: list[str]
 ) -> Iterator[ReplyEvent]:
-    emotion = _redirect_emotion(verdict)
+    emotion = redirect_emotion(verdict)
     for offset, sentence in enumerate(split_sentences(verdict.redirect_for(persona_name))):
         said.append(sentence)
         yield ReplyToken(sentence + " ")
         yield ReplySentence(sentence, start_index + offset, emotion)
 
 
-def _redirect_emotion(verdict: SafetyVerdict) -> str:
+def redirect_emotion(verdict: SafetyVerdict) -> str:
     if verdict.category == "persona":
         return "happy"
     # A worrying disclosure: Аня looks concerned (and kind) while she asks for an adult.

@@ -155,6 +155,26 @@ def content_keys(text: str) -> set[str]:
 
 
 @functools.lru_cache(maxsize=1024)
+def word_forms(word: str) -> frozenset[str]:
+    """Every form of the likely lemmas of ``word`` (lower-case, ё as е).
+
+    Without pymorphy3: the word itself.
+    """
+    folded = word.lower().replace("ё", "е")
+    morph = _analyzer()
+    if morph is None:
+        return frozenset({folded})
+    parses = morph.parse(folded)
+    best = max((p.score for p in parses), default=0.0)
+    forms = {folded}
+    for parse in parses:
+        # "Жучку" is жучка or жучок, equally likely: both; "стали" as сталь (1%): no.
+        if parse.score >= best / 4:
+            forms.update(str(f.word).replace("ё", "е") for f in parse.lexeme)
+    return frozenset(forms)
+
+
+@functools.lru_cache(maxsize=1024)
 def goes_with_ya(word: str) -> bool:
     """Whether ``word`` is a verb form that goes with «я» (False without pymorphy3).
 

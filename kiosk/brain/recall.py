@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from kiosk.brain.morph import _analyzer, content_keys
+from kiosk.brain.morph import content_keys, morphology_available, word_forms
 from kiosk.brain.persona import FACTS_HEADER, SUMMARY_HEADER
 from kiosk.store.search import word_stems
 
@@ -90,25 +90,6 @@ def memory_block(facts: Sequence[str], child_name: str = "", summary: str = "") 
     return "\n".join(lines)
 
 
-def _word_forms(word: str) -> set[str]:
-    """Every form of the likely lemmas of ``word`` (lower-case, ё as е).
-
-    Uses kiosk.brain.morph's analyzer, so the dictionaries load once.
-    """
-    folded = word.lower().replace("ё", "е")
-    morph = _analyzer()
-    if morph is None:
-        return {folded}
-    parses = morph.parse(folded)
-    best = max((p.score for p in parses), default=0.0)
-    forms = {folded}
-    for parse in parses:
-        # "Жучку" is жучка or жучок, equally likely: both; "стали" as сталь (1%): no.
-        if parse.score >= best / 4:
-            forms.update(str(f.word).replace("ё", "е") for f in parse.lexeme)
-    return forms
-
-
 def query_terms(text: str) -> tuple[set[str], bool]:
     """Index terms that find facts about the content words of ``text``; and whether prefixes.
 
@@ -117,9 +98,9 @@ def query_terms(text: str) -> tuple[set[str], bool]:
     Pronouns, finite verbs and words every fact shares ("люблю", "помнишь") are left out.
     """
     words = [w for w in _WORD.findall(text) if content_keys(w)][:_MAX_WORDS]
-    if _analyzer() is None:
+    if not morphology_available():
         return {stem for w in words for stem in word_stems(w)}, True
-    return {form for w in words for form in _word_forms(w)}, False
+    return {form for w in words for form in word_forms(w)}, False
 
 
 def _relevance(store: Store, text: str) -> dict[int, float]:

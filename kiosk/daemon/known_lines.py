@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from kiosk.brain.core import _redirect_emotion
+from kiosk.brain.core import redirect_emotion
 from kiosk.brain.emotion import classify_emotion
 from kiosk.brain.safety import SafetyVerdict
 from kiosk.brain.safety_redirects import REDIRECTS
@@ -41,7 +41,7 @@ def known_lines(persona: Persona) -> list[tuple[str, str]]:
         lines.append((sentence, classify_emotion(" ".join(said))))
     for category, redirect in REDIRECTS.items():
         verdict = SafetyVerdict(ok=False, category=category, redirect=redirect)
-        emotion = _redirect_emotion(verdict)
+        emotion = redirect_emotion(verdict)
         lines += [(s, emotion) for s in split_sentences(verdict.redirect_for(persona.name))]
     lines += [(line, "neutral") for line in (QUIET_LINE, LIMIT_LINE, ERROR_LINE)]
     return lines

@@ -119,6 +119,8 @@ class LiveLoop:
         """Why the kiosk is not at its best, for the parent: key → Russian line."""
         if core.brain_notice:
             self.notices["brain"] = core.brain_notice
+        if getattr(self.transcriber, "gpu_fallback", None):
+            self.notices["stt"] = "распознавание на процессоре: видеокарта не загрузила модель"
         self.turn_lock = TurnLock()
         """Held by whatever drives the avatar's voice: a turn, a phrase, a swap of parts."""
         self.control: ControlServer | None = None

@@ -173,7 +173,7 @@ def test_memory_block_never_exceeds_the_budget(store: Store, budget: int) -> Non
 def test_without_pymorphy3_stems_still_find_the_fact(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("kiosk.brain.recall._analyzer", lambda: None)  # dictionaries absent
+    monkeypatch.setattr("kiosk.brain.recall.morphology_available", lambda: False)  # no dicts
     terms, prefix = query_terms("Расскажи про кошку")
     assert prefix and "кошк" in terms
     store.remember_fact("pet:кошк", _CAT, category="pets", priority=0.3)

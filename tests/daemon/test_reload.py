@@ -14,7 +14,7 @@ from .harness import StartLive
 pytestmark = pytest.mark.slow
 
 
-def _config(tmp_path: Path, whisper_base_dir: Path, *, listen: str) -> Path:
+def _config(tmp_path: Path, whisper_base_dir: Path, *, listen: str, stt: str = "") -> Path:
     path = tmp_path / "kiosk.toml"
     path.write_text(
         f"""
@@ -24,6 +24,7 @@ data_dir = "{tmp_path / "d"}"
 engine = "scripted"
 [stt]
 model = "{whisper_base_dir}"
+{stt}
 [listen]
 echo_cancellation = false
 {listen}
@@ -67,3 +68,17 @@ def test_reload_picks_up_an_edit_of_the_active_persona(
     assert reply["applied"] == ["persona"]
     assert live.core.persona.greeting == edited.greeting
     assert live.core.brain is not None and live.core.persona != before
+
+
+def test_a_gpu_that_cannot_load_whisper_is_a_notice_for_the_parent(
+    start_live: StartLive, tmp_path: Path, whisper_base_dir: Path
+) -> None:
+    import ctranslate2
+
+    if ctranslate2.get_cuda_device_count() > 0:
+        pytest.skip("a working GPU is here")
+    config = _config(tmp_path, whisper_base_dir, listen="", stt='device = "cuda"')
+    live = start_live(config=config).live
+    status = ControlClient(live.core.paths.socket_path).request("status")
+    assert any("распознавание на процессоре" in n for n in status["notices"]), status["notices"]
+    assert live.transcriber.device == "cpu"
