@@ -205,6 +205,10 @@ class BrainSettings(_Section):
     safety_model: bool = True
     """After the word lists, ask the small learned classifier (content/safety/model/) about
     the child's words; catches paraphrased disclosures at a few more false blocks."""
+    self_check: Literal["auto", "on", "off"] = "auto"
+    """Ask the LLM itself whether each reply is fit for a 12-year-old before it is spoken
+    (after the word lists and the classifier). auto: only with a model strong enough to
+    judge (about 3B parameters and up); on: always (slower); off: never."""
     keep_personal_data: bool = False
     """Store phone numbers, addresses and e-mails as the child said them; off: they are
     masked ("[телефон]") in the saved history, memory and summaries."""
