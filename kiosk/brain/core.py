@@ -22,6 +22,7 @@ from kiosk.brain.memory import Memory
 from kiosk.brain.mood import detect_mood, mood_hint
 from kiosk.brain.persona import Persona, system_prompt
 from kiosk.brain.safety import SafetyVerdict, check_input, check_output
+from kiosk.brain.selfcheck import SelfCheck, make_self_check
 from kiosk.brain.sentences import SentenceChunker, split_sentences
 from kiosk.config import BrainSettings
 from kiosk.events import ReplyDone, ReplySentence, ReplyToken
@@ -116,10 +117,13 @@ class Brain:
         *,
         fallback: LLMEngine | None = None,
         memory: Memory | None = None,
+        self_check: SelfCheck | None = None,
     ) -> None:
         """Use ``engine``; ``fallback`` answers when it fails (None: the last-resort line).
 
         ``memory`` learns from turns and packs facts for prompts (``TurnRunner`` calls it).
+        ``self_check`` (default: what ``settings.self_check`` gives for ``engine``) asks
+        the main engine's model about each sentence of its own replies.
         """
         self.engine = engine
         self.persona = persona
@@ -130,6 +134,8 @@ class Brain:
         self.memory.topics = persona.blocked_topics
         self.memory.level = settings.safety_level
         self.memory.parent_alerts = settings.parent_alerts
+        self.self_check = self_check or make_self_check(settings.self_check, engine)
+        """The LLM self-check of the main engine's sentences (None: off)."""
         self.last_mood = "neutral"
         """The child's mood detected in the latest ``reply`` call."""
 
@@ -239,13 +245,21 @@ class Brain:
                     break
                 yield ReplyToken(piece)
                 for sentence in chunker.feed(piece):
+                    blocked = await self._self_check(engine, messages, said, sentence)
+                    if blocked is not None:
+                        break
                     said.append(sentence)
                     yield ReplySentence(sentence, len(said) - 1, self._emotion(engine, said))
+                if blocked is not None:
+                    break
             if blocked is None:
                 for sentence in chunker.flush():
                     verdict = check_output(sentence, level=level, topics=topics)
-                    if not verdict.ok:
+                    if verdict.ok:
+                        blocked = await self._self_check(engine, messages, said, sentence)
+                    else:
                         blocked = verdict
+                    if blocked is not None:
                         break
                     said.append(sentence)
                     yield ReplySentence(sentence, len(said) - 1, self._emotion(engine, said))
@@ -267,6 +281,35 @@ class Brain:
         yield ReplyDone(
             text=" ".join(said), emotion=self._emotion(engine, said), engine=engine.name
         )
+
+    async def _self_check(
+        self, engine: LLMEngine, messages: list[ChatMessage], said: list[str], sentence: str
+    ) -> SafetyVerdict | None:
+        """The intervention when the model rejects ``sentence``; None lets it be spoken.
+
+        Sentence by sentence, so the first one is spoken while later ones are checked.
+        The check needs the model, which is busy writing until the reply ends (one
+        llama.cpp context runs one sequence; interleaving would wreck the reply's KV
+        cache), so the first sentence waits for the rest of the reply plus its check.
+        A check that fails keeps what the word lists allowed: a turn never breaks on it.
+        """
+        check = self.self_check
+        if check is None or engine is not self.engine:
+            return None  # the scripted fallback has nothing to ask
+        try:
+            approved = await asyncio.to_thread(check.approves, messages, said, sentence)
+        except Exception as exc:
+            _LOGGER.warning(
+                "self-check failed, the sentence stays: %r", exc, extra={"stage": "brain"}
+            )
+            return None
+        _LOGGER.info(
+            "self-check: %s after %.0f ms",
+            check.last_answer,
+            check.last_ms,
+            extra={"stage": "brain", "ms": check.last_ms},
+        )
+        return None if approved else check.verdict(sentence)
 
     def _stored_verdict(self, verdict: SafetyVerdict) -> str:
         """The turn's safety flag: an alert kind is ``ok`` when the parent turned alerts off."""

@@ -6,11 +6,12 @@ so any instruct model that ships one works without per-model code.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +155,41 @@ class LlamaEngine:
                 close = getattr(chunks, "close", None)
                 if close is not None:
                     close()
+
+    def choose(self, messages: list[ChatMessage], choices: Sequence[str]) -> str:
+        """The model's answer after ``messages``, forced to one of ``choices`` (temperature 0).
+
+        A GBNF grammar allows only the choices. Waits for a reply being written: one
+        llama.cpp context (and llama-cpp-python's sampler) serves one sequence at a time.
+        """
+        grammar = " | ".join(json.dumps(c, ensure_ascii=False) for c in choices)
+        llama_cpp = _import_llama_cpp()
+        with self._lock:
+            fitted, _ = self._fit_to_context(messages, 8)
+            out = self._llm.create_chat_completion(
+                messages=[{"role": m.role, "content": m.content} for m in fitted],
+                grammar=llama_cpp.LlamaGrammar.from_string(f"root ::= {grammar}", verbose=False),
+                max_tokens=max(8, 2 * max(self.count_tokens(c) for c in choices)),
+                temperature=0.0,
+                seed=self.seed,
+            )
+        answer = str(out["choices"][0]["message"]["content"] or "").strip()
+        if answer not in choices:
+            raise ValueError(f"{self.name} answered {answer!r} outside the grammar {choices}")
+        return answer
+
+    @property
+    def parameter_count(self) -> int | None:
+        """Parameters of the loaded model, as llama.cpp counts its tensors (None: unknown)."""
+        try:
+            return int(_import_llama_cpp().llama_model_n_params(self._llm.model))
+        except (AttributeError, RuntimeError, TypeError):  # another llama-cpp-python
+            return None
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """The GGUF's key/value metadata (``general.size_label``, ``tokenizer.chat_template``)."""
+        return dict(self._llm.metadata)
 
     def _note_first_piece(self, started: float, cached: list[int]) -> None:
         self.last_ttft_ms = round((time.perf_counter() - started) * 1000.0, 1)
