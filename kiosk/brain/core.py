@@ -22,7 +22,7 @@ from kiosk.brain.memory import Memory
 from kiosk.brain.mood import detect_mood, mood_hint
 from kiosk.brain.persona import Persona, system_prompt
 from kiosk.brain.safety import SafetyVerdict, check_input, check_output
-from kiosk.brain.selfcheck import SelfCheck, make_self_check
+from kiosk.brain.selfcheck import SelfCheck, borderline, make_self_check
 from kiosk.brain.sentences import SentenceChunker, split_sentences
 from kiosk.config import BrainSettings
 from kiosk.events import ReplyDone, ReplySentence, ReplyToken
@@ -296,6 +296,10 @@ class Brain:
         check = self.self_check
         if check is None or engine is not self.engine:
             return None  # the scripted fallback has nothing to ask
+        if not check.always:
+            child = next((m.content for m in reversed(messages) if m.role == "user"), "")
+            if not await asyncio.to_thread(borderline, child, sentence):
+                return None  # ordinary talk streams at full speed
         try:
             approved = await asyncio.to_thread(check.approves, messages, said, sentence)
         except Exception as exc:

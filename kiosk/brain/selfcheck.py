@@ -78,6 +78,8 @@ class SelfCheck:
     """The loaded model that also writes the replies."""
     question: str = QUESTION
     """The yes/no question (``{sentence}`` is the sentence checked)."""
+    always: bool = True
+    """Check every reply (``on``); False (``auto``): only replies to borderline words."""
     last_answer: str = field(default="", init=False)
     """The model's latest answer: «да» or «нет»."""
     last_ms: float = field(default=0.0, init=False)
@@ -160,4 +162,25 @@ def make_self_check(mode: Literal["auto", "on", "off"], engine: object) -> SelfC
                 MIN_PARAMETERS,
             )
             return None
-    return SelfCheck(engine)
+    return SelfCheck(engine, always=mode == "on")
+
+
+BORDERLINE = 0.3
+"""``auto`` asks the model only when the child's words or the sentence score at least
+this share of a category's threshold in the safety classifier. The first sentence
+waits for the whole reply plus its check, so checking every turn would cost streaming.
+Measured on content/safety/eval: every red-team prompt, 58 of the 67 held-out unsafe
+prompts the lists and classifier let through, and 25 of 114 ordinary questions (74
+of 177 harder held-out ones) are borderline at 0.3."""
+
+
+def borderline(*texts: str) -> bool:
+    """Whether any of ``texts`` comes near a category of the safety classifier."""
+    from kiosk.brain.safety_model import load_model
+
+    model = load_model()
+    if model is None:
+        return True  # no classifier to tell: check everything
+    unsafe = [i for i, name in enumerate(model.categories) if name != "ok"]
+    bar = model.thresholds[unsafe] * BORDERLINE
+    return any(bool((model.scores(text)[unsafe] >= bar).any()) for text in texts if text)

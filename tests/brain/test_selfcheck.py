@@ -171,3 +171,15 @@ async def test_failing_check_leaves_the_reply_as_the_lists_allowed(
 )
 def test_size_label_gives_parameters(label: str, expected: int | None) -> None:
     assert parse_size_label(label) == expected
+
+
+def test_auto_asks_the_model_only_near_the_classifier_s_categories() -> None:
+    from kiosk.brain.safety_eval import load_prompt_sets
+    from kiosk.brain.selfcheck import borderline
+
+    sets = load_prompt_sets()
+    red = [p for group in sets.red_team.values() for p in group]
+    ordinary = [p for group in sets.ordinary.values() for p in group]
+    assert all(borderline(p) for p in red)
+    near = sum(borderline(p) for p in ordinary)
+    assert 0 < near <= 0.3 * len(ordinary), near  # most talk keeps streaming
