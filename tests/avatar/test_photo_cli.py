@@ -47,13 +47,13 @@ def test_prepare_with_consent_then_preview_sheet(
     args = ["avatar", "preview", "--asset", "astro", "--sheet", str(sheet), "--side", "160"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    with Image.open(sheet) as im:  # not enhanced: no comparison row, four rows of poses
-        assert im.size == (5 * 160, 4 * (160 + 18))
+    with Image.open(sheet) as im:  # not enhanced: no comparison row, five rows of poses
+        assert im.size == (5 * 160, 5 * (160 + 18))
         cells = np.asarray(im.convert("RGB"))
     drawn = CliRunner().invoke(main, ["avatar", "preview", "--sheet", str(tmp_path / "d.png")])
     assert drawn.exit_code == 0, drawn.output
     with Image.open(tmp_path / "d.png") as im:  # the drawn face is another picture
-        assert im.size == (5 * 512, 4 * (512 + 512 // 9))
+        assert im.size == (5 * 512, 5 * (512 + 512 // 9))
     assert cells[:160, :160].std() > 20  # a photo, not a blank cell
 
 
