@@ -47,7 +47,7 @@ def format_turn(turn: Turn, with_date: bool = False) -> str:
     line = f"[dim]{when}[/] [b {colour}]{who}[/]{mark}: {escape(turn.text)}"
     category = data.safety_category(turn.safety)
     if category != "ok":
-        line = f"[on $error 40%]{line} [b]⚠ {escape(tr(category))}[/][/]"
+        line = f"[on $error 40%]{line} [b]⚠ {escape(data.category_name(category))}[/][/]"
     return line
 
 

@@ -320,7 +320,7 @@ class DashboardPane(Pane):
             ]  # fmt: skip
             for alert in self._alerts[:3]:
                 lines.append(
-                    f"{alert.at:%d.%m %H:%M} [{escape(alert.category)}] "
+                    f"{alert.at:%d.%m %H:%M} [{escape(data.category_name(alert.category))}] "
                     f"«{escape(alert.child_text)}» → «{escape(alert.reply)}»"
                 )
             alerts.update("\n".join(lines))

@@ -35,6 +35,7 @@ __all__ = [
     "ROLE_NAMES",
     "local",
     "safety_category",
+    "category_name",
     "today_figures",
     "transcript_markdown",
 ]
@@ -56,6 +57,22 @@ EMOTION_NAMES = {
     "concern": "беспокойство",
 }
 """Russian names of the brain's emotion labels (``kiosk.brain.emotion.EMOTIONS``) but neutral."""
+
+
+_EXTRA_CATEGORY_NAMES = {
+    "self_check": "ответ отклонён самопроверкой модели",
+    "sadness": "ребёнку грустно уже несколько раз",
+}
+
+
+def category_name(category: str) -> str:
+    """What the parent reads for a safety category: Russian (English: the tag itself)."""
+    from kiosk.admin.i18n import language
+    from kiosk.brain.safety import CATEGORY_LABELS
+
+    if language() == "en":
+        return category.replace("_", " ")
+    return CATEGORY_LABELS.get(category) or _EXTRA_CATEGORY_NAMES.get(category, category)
 
 
 def safety_category(safety: str) -> str:
@@ -235,7 +252,7 @@ def transcript_markdown(store: Store, conversation: Conversation) -> str:
             extra.append(EMOTION_NAMES.get(turn.emotion, turn.emotion))
         category = safety_category(turn.safety)
         if category != "ok":
-            extra.append(f"⚠ безопасность: {category}")
+            extra.append(f"⚠ безопасность: {category_name(category)}")
         note = f" _({', '.join(extra)})_" if extra else ""
         lines.append(f"- **{local(turn.created_at):%H:%M:%S} {who}:** {turn.text}{note}")
     return "\n".join(lines) + "\n"

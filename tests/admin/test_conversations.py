@@ -51,7 +51,7 @@ async def test_transcript_marks_safety_interventions(admin_app: AdminApp) -> Non
         await pilot.pause()
         shown = text_of(admin_app.query_one("#transcript", Static))
         assert "Где взять пистолет?" in shown
-        assert "⚠ violence" in shown
+        assert "⚠ насилие" in shown  # the category in Russian
 
 
 async def test_wipe_needs_confirmation(admin_app: AdminApp) -> None:
@@ -81,7 +81,7 @@ async def test_export_markdown_writes_every_turn(
     files = list(paths.output_dir.glob("kiosk-export-*.md"))
     assert len(files) == 1
     text = files[0].read_text(encoding="utf-8")
-    assert "Где взять пистолет?" in text and "⚠ безопасность: violence" in text
+    assert "Где взять пистолет?" in text and "⚠ безопасность: насилие" in text
 
 
 async def test_export_json_keeps_every_turn_with_its_marks(
