@@ -46,6 +46,14 @@ class RoomMic(ScriptedMic):
         self._echo = np.zeros(0, dtype=np.float64)
         self._lock = threading.Lock()
 
+    OUTPUT_LATENCY = 3 * FRAME
+    """Samples the sound card holds before the sound leaves the speaker (90 ms).
+
+    The daemon hands the reference to the canceller just after the audio to the
+    speaker; a real card plays it a buffer later, so its echo never comes before the
+    reference. Without this latency a frame captured in between would put the echo
+    ahead of its reference here: a room no microphone can be in."""
+
     def hear_played(self, pcm: bytes, rate: int) -> None:
         """Mix ``pcm`` (as the room returns it: 50 ms late, 3 dB down) into the next frames."""
         from kiosk.listen.echo import simulate_room
@@ -53,7 +61,8 @@ class RoomMic(ScriptedMic):
         played = resample(pcm, rate, RATE)
         echo = np.frombuffer(simulate_room(played, RATE, delay_ms=50, gain_db=-3.0), "<i2")
         with self._lock:
-            self._echo = np.concatenate([self._echo, echo.astype(np.float64)])
+            lead = np.zeros(0 if self._echo.size else self.OUTPUT_LATENCY)
+            self._echo = np.concatenate([self._echo, lead, echo.astype(np.float64)])
 
     def frames(self) -> Iterator[AudioFrame]:
         """Scripted frames with the room's echo added."""
