@@ -202,7 +202,8 @@ def train_wake(out: Path | None, seed: int | None, quick: bool) -> None:
     type=click.Choice(["unseen", "dev"]),
     default="unseen",
     show_default=True,
-    help="unseen: sentences no rule was tuned on; dev: the set the veto was tuned on.",
+    help="unseen: sentences the head and the veto's thresholds were not tuned on; "
+    "dev: the set the veto was tuned on.",
 )
 @click.option("--wake", "wake_texts", multiple=True, help="A sentence to Аня (replaces the set's).")
 @click.option("--other", "other_texts", multiple=True, help="A sentence that must not wake her.")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import threading
 from collections import deque
 from collections.abc import Sequence
@@ -291,8 +292,6 @@ def says_a_ya(text: str, name: str = "аня") -> bool:
     "видела"). Measured with Festival speech: every «Аня, …» address kept its comma
     and none was written "А я" (kiosk.listen.wake_eval).
     """
-    import re
-
     from kiosk.brain.morph import goes_with_ya
 
     words = normalize_words(text)
@@ -310,8 +309,6 @@ def says_a_ya(text: str, name: str = "аня") -> bool:
 
 
 def _drop_words(text: str, count: int) -> str:
-    import re
-
     spans = list(re.finditer(r"[^\W_]+", text))
     rest = text[spans[count - 1].end() :]
     return rest.lstrip(" ,.!?;:…—–-").strip()
